@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the end-to-end tests need and a fresh machine lacks: mono (Debian) to run the real NuGet
+# client, and nuget.exe 5.8.0 (npm package nuget-exe, the Microsoft-signed binary) checked against its
+# pinned sha256. Idempotent: a second run only checks. Everything goes to .cache/test-tools, outside src/.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+TOOLS="$ROOT/.cache/test-tools"
+EXE="$TOOLS/node_modules/nuget-exe/nuget-5.8.0.exe"
+SHA256="5c5b9c96165d3283b2cb9e5b65825d343e0e7139b9e70a250b4bb24c2285f3ba"
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=""
+command -v mono >/dev/null || missing="mono-devel ca-certificates-mono"
+command -v npm >/dev/null || missing="$missing npm"
+if [ -n "$missing" ]; then
+  echo "test-tools: installing $missing from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  # shellcheck disable=SC2086
+  as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if [ ! -f "$EXE" ]; then
+  echo "test-tools: installing nuget-exe@5.8.0 from npm into $TOOLS"
+  mkdir -p "$TOOLS"
+  npm install --prefix "$TOOLS" --no-audit --no-fund --loglevel=error nuget-exe@5.8.0 >/dev/null
+fi
+echo "$SHA256  $EXE" | sha256sum -c --quiet
+echo "test-tools: nuget.exe $(mono "$EXE" help 2>/dev/null | sed -n 's/^NuGet Version: //p') under $(mono --version | head -1 | cut -d' ' -f1-5)"

@@ -1,0 +1,139 @@
+package io.snupkg.gateway;
+
+import io.snupkg.gateway.auth.FileKeyAuthority;
+import io.snupkg.gateway.config.GatewayConfig;
+import io.snupkg.gateway.feed.FlatContainerIndexHandler;
+import io.snupkg.gateway.feed.LocalFolderFeed;
+import io.snupkg.gateway.feed.NupkgDownloadHandler;
+import io.snupkg.gateway.http.ErrorResponder;
+import io.snupkg.gateway.http.HttpVerticle;
+import io.snupkg.gateway.http.ManagementVerticle;
+import io.snupkg.gateway.http.Readiness;
+import io.snupkg.gateway.http.Routes;
+import io.snupkg.gateway.http.ServiceIndexHandler;
+import io.snupkg.gateway.http.BaseUrl;
+import io.snupkg.gateway.push.Admission;
+import io.snupkg.gateway.push.BodyReceiver;
+import io.snupkg.gateway.push.PackagePushHandler;
+import io.snupkg.gateway.push.SymbolPushHandler;
+import io.snupkg.gateway.push.UploadPipeline;
+import io.snupkg.gateway.storage.FileSystemBlobStore;
+import io.snupkg.gateway.storage.PackageOwners;
+import io.snupkg.gateway.storage.SpoolArea;
+import io.snupkg.gateway.storage.SymbolPackageStore;
+import io.snupkg.gateway.validation.ValidationClient;
+import io.snupkg.gateway.validation.ValidationVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: builds every collaborator from the configuration, deploys the verticles (validation
+ * worker, management server, public server) and takes them down in the opposite order. {@link Main} runs it
+ * as a process; tests start it on loopback in their own Vert.x.
+ */
+public final class Gateway {
+  private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+  private final Vertx vertx;
+  private final Readiness readiness;
+  private final FileKeyAuthority authority;
+  private final List<HttpVerticle> httpVerticles;
+  private final ManagementVerticle management;
+  private final String httpDeployment;
+  private final List<String> otherDeployments;
+
+  private Gateway(Vertx vertx, Readiness readiness, FileKeyAuthority authority, List<HttpVerticle> httpVerticles,
+      ManagementVerticle management, String httpDeployment, List<String> otherDeployments) {
+    this.vertx = vertx;
+    this.readiness = readiness;
+    this.authority = authority;
+    this.httpVerticles = httpVerticles;
+    this.management = management;
+    this.httpDeployment = httpDeployment;
+    this.otherDeployments = otherDeployments;
+  }
+
+  public static Future<Gateway> start(Vertx vertx, GatewayConfig config, Clock clock) {
+    FileSystemBlobStore store = new FileSystemBlobStore(vertx, config.storage().path());
+    SpoolArea spool = new SpoolArea(vertx, config.storage().path());
+    Readiness readiness = new Readiness();
+    return vertx.executeBlocking(() -> {
+      spool.prepare();
+      return FileKeyAuthority.start(vertx, config.auth().file(), clock);
+    }).compose(authority -> {
+      ErrorResponder errors = new ErrorResponder(vertx, config.limits().drainTimeout(), config.limits().drainMaxBytes());
+      UploadPipeline pipeline = new UploadPipeline(vertx, new Admission(authority), new BodyReceiver(spool),
+          new ValidationClient(vertx, config.validation().timeout()), authority, new PackageOwners(store), spool, errors);
+      LocalFolderFeed feed = new LocalFolderFeed(store);
+      Routes routes = new Routes(
+          new ServiceIndexHandler(new BaseUrl(config.http().publicBaseUrl())),
+          new PackagePushHandler(pipeline, feed, config.limits().maxPackageSize()),
+          new SymbolPushHandler(pipeline, feed, new SymbolPackageStore(store), config.limits().maxSymbolPackageSize(), clock),
+          new FlatContainerIndexHandler(feed),
+          new NupkgDownloadHandler(feed));
+
+      int workers = config.validation().workers();
+      DeploymentOptions workerOptions = new DeploymentOptions()
+          .setThreadingModel(ThreadingModel.WORKER)
+          .setInstances(workers)
+          .setWorkerPoolName("snupkg-validation")
+          .setWorkerPoolSize(workers)
+          .setMaxWorkerExecuteTime(config.validation().timeout().toMillis())
+          .setMaxWorkerExecuteTimeUnit(TimeUnit.MILLISECONDS);
+      ManagementVerticle management = new ManagementVerticle(config.management(), readiness);
+      List<HttpVerticle> httpVerticles = new CopyOnWriteArrayList<>();
+      // Port 0 (tests) cannot be shared by several instances: each would get its own port.
+      int instances = config.http().port() == 0 ? 1 : Math.max(1, Runtime.getRuntime().availableProcessors());
+      List<String> others = new CopyOnWriteArrayList<>();
+      return vertx.deployVerticle(() -> new ValidationVerticle(spool), workerOptions)
+          .compose(id -> {
+            others.add(id);
+            return vertx.deployVerticle(management);
+          })
+          .compose(id -> {
+            others.add(id);
+            return vertx.deployVerticle(() -> {
+              HttpVerticle v = new HttpVerticle(config.http(), config.shutdown().drainTimeout(), routes);
+              httpVerticles.add(v);
+              return v;
+            }, new DeploymentOptions().setInstances(instances));
+          })
+          .map(httpId -> {
+            readiness.ready();
+            Gateway gateway = new Gateway(vertx, readiness, authority, httpVerticles, management, httpId, others);
+            LOG.info("snupkg-gateway listening on {}:{} (management {}:{}), storage {}", config.http().host(),
+                gateway.httpPort(), config.management().host(), gateway.managementPort(), store.root());
+            return gateway;
+          })
+          .onFailure(err -> authority.stop());
+    });
+  }
+
+  public int httpPort() {
+    return httpVerticles.get(0).actualPort();
+  }
+
+  public int managementPort() {
+    return management.actualPort();
+  }
+
+  /** Readiness goes down first; uploads in flight get the drain timeout to finish; then the rest stops. */
+  public Future<Void> stop() {
+    readiness.draining();
+    return vertx.undeploy(httpDeployment)
+        .eventually(() -> Future.join(otherDeployments.stream().map(vertx::undeploy).toList()))
+        .eventually(() -> {
+          authority.stop();
+          return Future.succeededFuture();
+        })
+        .mapEmpty();
+  }
+}

@@ -1,0 +1,170 @@
+package io.snupkg.gateway;
+
+import io.snupkg.gateway.auth.KeyFile;
+import io.snupkg.gateway.config.ConfigException;
+import io.snupkg.gateway.config.ConfigLoader;
+import io.snupkg.gateway.config.GatewayConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/** The command line: run the gateway, or manage keys. Exit codes: 0 ok, 1 could not start, 2 bad usage. */
+public final class Main {
+  static final Path DEFAULT_CONFIG = Path.of("conf/gateway.yaml");
+
+  private static final String USAGE = """
+      snupkg-gateway: a streaming NuGet symbol package (.snupkg) push gateway.
+
+      Usage:
+        java -jar snupkg-gateway.jar [CONFIG.yaml]
+            Start the gateway. CONFIG defaults to conf/gateway.yaml; without that file the embedded
+            defaults apply. SNUPKG_* environment variables override keys (SNUPKG_HTTP_PORT=8081).
+        java -jar snupkg-gateway.jar keys add --subject NAME --scope GLOB [--scope GLOB ...]
+                                              [--expires 2027-01-01T00:00:00Z] [--file FILE]
+            Create an API key for the embedded key authority, store its SHA-256 in the key file
+            (auth.file, default conf/api-keys.yaml) and print the key once.
+        java -jar snupkg-gateway.jar --help
+            Show this text.
+      """;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err, System.getenv()));
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+    List<String> list = List.of(args);
+    if (list.contains("--help") || list.contains("-h")) {
+      out.print(USAGE);
+      return 0;
+    }
+    try {
+      if (!list.isEmpty() && list.get(0).equals("keys")) {
+        return keys(list.subList(1, list.size()), out, err, env);
+      }
+      if (list.size() > 1 || (list.size() == 1 && list.get(0).startsWith("-"))) {
+        err.println("Unknown arguments: " + String.join(" ", list) + " (see --help)");
+        return 2;
+      }
+      Path configPath = list.isEmpty() ? DEFAULT_CONFIG : Path.of(list.get(0));
+      GatewayConfig config = ConfigLoader.load(configPath, !list.isEmpty(), env);
+      return serve(config, out, err);
+    } catch (ConfigException | KeyFile.KeyFileException e) {
+      err.println("snupkg-gateway: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  private static int serve(GatewayConfig config, PrintStream out, PrintStream err) throws KeyFile.KeyFileException {
+    Optional<String> firstKey = KeyFile.bootstrap(config.auth().file());
+    Vertx vertx = Vertx.builder().with(new VertxOptions()).build();
+    Gateway gateway;
+    try {
+      gateway = Gateway.start(vertx, config, Clock.systemUTC()).await(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      err.println("snupkg-gateway: cannot start: " + (e.getMessage() == null ? e : e.getMessage()));
+      vertx.close();
+      return 1;
+    }
+    firstKey.ifPresent(key -> printFirstKey(out, key, config, gateway.httpPort()));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, gateway, config), "snupkg-shutdown"));
+    return waitForever();
+  }
+
+  private static void stop(Vertx vertx, Gateway gateway, GatewayConfig config) {
+    long drainMs = config.shutdown().drainTimeout().toMillis();
+    try {
+      gateway.stop().await(drainMs + 5_000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      System.err.println("snupkg-gateway: shutdown did not finish cleanly: " + e);
+    }
+    try {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      System.err.println("snupkg-gateway: Vert.x did not close in time: " + e);
+    }
+  }
+
+  private static int waitForever() {
+    try {
+      Thread.currentThread().join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  /** Shown once, on the console only, never in a log: the key's hash is all the gateway keeps. */
+  private static void printFirstKey(PrintStream out, String key, GatewayConfig config, int port) {
+    String source = config.http().publicBaseUrl().orElse("http://localhost:" + port) + "/v3/index.json";
+    out.println();
+    out.println("  First start: created an API key that may push every package id.");
+    out.println("  It is shown only now; " + config.auth().file() + " keeps its SHA-256 only.");
+    out.println();
+    out.println("    API key: " + key);
+    out.println();
+    out.println("  Push with:  nuget push X.nupkg -Source " + source + " -ApiKey " + key);
+    out.println("  More keys:  java -jar target/snupkg-gateway.jar keys add --subject NAME --scope 'Contoso.*'");
+    out.println();
+    out.flush();
+  }
+
+  private static int keys(List<String> args, PrintStream out, PrintStream err, Map<String, String> env)
+      throws KeyFile.KeyFileException {
+    if (args.isEmpty() || !args.get(0).equals("add")) {
+      err.println("Usage: keys add --subject NAME --scope GLOB [--scope GLOB ...] [--expires INSTANT] [--file FILE]");
+      return 2;
+    }
+    String subject = null;
+    List<String> scopes = new ArrayList<>();
+    Optional<Instant> expires = Optional.empty();
+    Path file = null;
+    for (int i = 1; i < args.size(); i++) {
+      String option = args.get(i);
+      if (i + 1 >= args.size()) {
+        err.println("Missing value after " + option + " (see --help)");
+        return 2;
+      }
+      String value = args.get(++i);
+      switch (option) {
+        case "--subject" -> subject = value;
+        case "--scope" -> scopes.add(value);
+        case "--file" -> file = Path.of(value);
+        case "--expires" -> {
+          try {
+            expires = Optional.of(Instant.parse(value));
+          } catch (DateTimeParseException e) {
+            err.println("--expires: '" + value + "' is not a UTC timestamp like 2027-01-01T00:00:00Z");
+            return 2;
+          }
+        }
+        default -> {
+          err.println("Unknown option " + option + " (see --help)");
+          return 2;
+        }
+      }
+    }
+    if (subject == null || subject.isBlank() || scopes.isEmpty()) {
+      err.println("keys add needs --subject NAME and at least one --scope GLOB (\"*\" for every id)");
+      return 2;
+    }
+    if (file == null) {
+      file = ConfigLoader.load(DEFAULT_CONFIG, false, env).auth().file();
+    }
+    String key = KeyFile.add(file, subject, scopes, expires);
+    err.println("Added a key for '" + subject + "' with scopes " + scopes + " to " + file
+        + ". The key is printed once, below; only its SHA-256 is stored.");
+    out.println(key);
+    return 0;
+  }
+}

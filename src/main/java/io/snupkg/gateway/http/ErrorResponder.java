@@ -1,0 +1,109 @@
+package io.snupkg.gateway.http;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where failures become responses. A {@link Rejection} is answered with its status, its reason
+ * as the reason phrase (which the NuGet client prints) and the same text in a small JSON body; anything else is a
+ * bug, logged with its stack trace here and answered with a generic 500 that reveals nothing.
+ *
+ * <p>Upload routes answer before the body has been read (no key, too large, bad key, ...). The client is then
+ * still sending, and closing the socket under it makes the client report a reset instead of the answer. So
+ * after answering, the rest of the body is read and dropped, for at most {@code drainTimeout} and
+ * {@code drainMaxBytes}, as nginx's lingering close does; only past those bounds is the connection closed.
+ */
+public final class ErrorResponder {
+  private static final Logger LOG = LoggerFactory.getLogger(ErrorResponder.class);
+
+  private final Vertx vertx;
+  private final Duration drainTimeout;
+  private final long drainMaxBytes;
+
+  public ErrorResponder(Vertx vertx, Duration drainTimeout, long drainMaxBytes) {
+    this.vertx = vertx;
+    this.drainTimeout = drainTimeout;
+    this.drainMaxBytes = drainMaxBytes;
+  }
+
+  /** Answers {@code failure} and, if the request body is still arriving, drains it. */
+  public void fail(HttpServerRequest request, Throwable failure, boolean continueSent) {
+    HttpServerResponse response = request.response();
+    if (failure instanceof ClientGoneException || response.closed()) {
+      LOG.debug("{} {}: client went away: {}", request.method(), request.path(), failure.getMessage());
+      return;
+    }
+    if (response.ended() || response.headWritten()) {
+      LOG.warn("{} {}: failure after the response was sent: {}", request.method(), request.path(), failure.toString());
+      return;
+    }
+    Rejection rejection = asRejection(request, failure);
+    boolean bodyPending = !request.isEnded();
+    // A client that sent "Expect: 100-continue" and got no 100 will not send the body: nothing to drain.
+    boolean closeNow = bodyPending && expectsContinue(request) && !continueSent;
+    if (closeNow) {
+      response.putHeader(HttpHeaders.CONNECTION, "close");
+    }
+    send(response, rejection).onComplete(v -> {
+      if (closeNow) {
+        request.connection().close();
+      } else if (bodyPending) {
+        drain(request);
+      }
+    });
+  }
+
+  /** Writes a rejection: status, reason phrase, {@code Retry-After}, JSON body. */
+  public static io.vertx.core.Future<Void> send(HttpServerResponse response, Rejection rejection) {
+    response.setStatusCode(rejection.status()).setStatusMessage(rejection.reason());
+    rejection.retryAfter().ifPresent(d -> response.putHeader(HttpHeaders.RETRY_AFTER,
+        String.valueOf(Math.max(1, d.toSeconds()))));
+    JsonObject body = new JsonObject().put("status", rejection.status()).put("message", rejection.reason());
+    return response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+  }
+
+  private Rejection asRejection(HttpServerRequest request, Throwable failure) {
+    if (failure instanceof Rejection r) {
+      return r;
+    }
+    LOG.error("{} {}: unexpected failure", request.method(), request.path(), failure);
+    return Rejection.internal();
+  }
+
+  private static boolean expectsContinue(HttpServerRequest request) {
+    return request.version() != HttpVersion.HTTP_1_0
+        && "100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT));
+  }
+
+  private void drain(HttpServerRequest request) {
+    HttpConnection connection = request.connection();
+    long[] drained = {0};
+    long timer = vertx.setTimer(Math.max(1, drainTimeout.toMillis()), t -> {
+      LOG.debug("{} {}: body still arriving after {}; closing the connection", request.method(), request.path(),
+          drainTimeout);
+      connection.close();
+    });
+    if (request.isExpectMultipart()) {
+      request.setExpectMultipart(false); // stop decoding bytes that are dropped anyway
+    }
+    request.exceptionHandler(err -> vertx.cancelTimer(timer));
+    request.endHandler(v -> vertx.cancelTimer(timer));
+    request.handler(chunk -> {
+      drained[0] += chunk.length();
+      if (drained[0] > drainMaxBytes) {
+        vertx.cancelTimer(timer);
+        request.handler(null);
+        connection.close();
+      }
+    });
+    request.resume();
+  }
+}

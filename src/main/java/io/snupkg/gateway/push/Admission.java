@@ -1,0 +1,53 @@
+package io.snupkg.gateway.push;
+
+import io.snupkg.gateway.auth.ApiKey;
+import io.snupkg.gateway.auth.KeyAuthority;
+import io.snupkg.gateway.auth.Principal;
+import io.snupkg.gateway.http.Rejection;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+
+/**
+ * Everything decided before the first body byte is read: is there a key, does the declared length fit, is the
+ * key valid. Only when all pass does the client get {@code 100 Continue} (if it asked for one).
+ */
+public final class Admission {
+  public static final String API_KEY_HEADER = "X-NuGet-ApiKey";
+
+  private final KeyAuthority authority;
+
+  public Admission(KeyAuthority authority) {
+    this.authority = authority;
+  }
+
+  /** An admitted upload: who sends it, and whether {@code 100 Continue} went out. */
+  public record Admitted(ApiKey key, Principal principal, boolean continueSent) {}
+
+  public Future<Admitted> admit(HttpServerRequest request, long limit, String what) {
+    String raw = request.getHeader(API_KEY_HEADER);
+    if (raw == null || raw.isBlank()) {
+      return Future.failedFuture(Rejection.noApiKey());
+    }
+    String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (declared != null) {
+      try {
+        if (Long.parseLong(declared.trim()) > limit) {
+          return Future.failedFuture(Rejection.tooLarge(what, limit));
+        }
+      } catch (NumberFormatException e) {
+        return Future.failedFuture(Rejection.badRequest("Content-Length is not a number"));
+      }
+    }
+    ApiKey key = ApiKey.of(raw.trim());
+    return authority.admit(key).map(principal -> {
+      boolean expectsContinue = request.version() != HttpVersion.HTTP_1_0
+          && "100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT));
+      if (expectsContinue) {
+        request.response().writeContinue();
+      }
+      return new Admitted(key, principal, expectsContinue);
+    });
+  }
+}

@@ -1,0 +1,201 @@
+package io.snupkg.gateway.push;
+
+import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
+import io.snupkg.gateway.http.ClientGoneException;
+import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.storage.SpoolArea;
+import io.snupkg.gateway.storage.SpoolArea.SpoolFile;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerFileUpload;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.streams.Pipe;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Streams a request body into a new spool file: request, multipart part (or the raw body), SHA-512 and byte
+ * count, file, with backpressure end to end, so heap use does not depend on the body's size.
+ *
+ * <p>Two body shapes are accepted. {@code multipart/form-data} as the NuGet client sends it (quoted boundary,
+ * unquoted disposition parameters, one part): the first file part is the package, later parts are ignored, as
+ * on nuget.org; parsing is Vert.x's streaming multipart decoder. Any other content type: the raw body is the
+ * package.
+ *
+ * <p>The size limit counts every byte of the request (framing included, as nuget.org and IIS do). Crossing it
+ * fails the transfer with 413 at once. On any failure the spool file is deleted before the future fails, so no
+ * partial file stays behind; the request is then left to the caller to answer and drain.
+ */
+public final class BodyReceiver {
+  private static final Logger LOG = LoggerFactory.getLogger(BodyReceiver.class);
+  private static final Duration STORAGE_RETRY = Duration.ofSeconds(10);
+
+  private final SpoolArea spool;
+
+  public BodyReceiver(SpoolArea spool) {
+    this.spool = spool;
+  }
+
+  /** The body, durably named but not yet validated. The caller must commit or discard the spool file. */
+  public record Received(String spoolName, Path path, long size, String sha512) {}
+
+  /**
+   * @param what the noun for messages ("symbol package", "package")
+   * @return the received body, or a failed future with a {@link Rejection} (400, 413, 503) or a
+   *     {@link ClientGoneException}
+   */
+  public Future<Received> receive(HttpServerRequest request, long limit, String what) {
+    return spool.create()
+        .recover(err -> {
+          LOG.error("Cannot create a spool file in {}: {}", spool.dir(), err.toString());
+          return Future.failedFuture(
+              Rejection.unavailable("Storage is unavailable; the upload was not stored, retry later", STORAGE_RETRY));
+        })
+        .compose(file -> new Transfer(request, file, limit, what).start());
+  }
+
+  /** The state of one upload; lives on the request's event loop, so needs no locking. */
+  private final class Transfer {
+    private final HttpServerRequest request;
+    private final SpoolFile file;
+    private final long limit;
+    private final String what;
+    private final DigestingWriteStream sink;
+    private final Promise<Received> result = Promise.promise();
+    private long requestBytes;
+    private Pipe<Buffer> pipe;
+    private boolean partSeen;
+    private boolean requestEnded;
+    private boolean partEnded;
+    private boolean finished; // set at once; the result completes only after the spool file is handled
+
+    Transfer(HttpServerRequest request, SpoolFile file, long limit, String what) {
+      this.request = request;
+      this.file = file;
+      this.limit = limit;
+      this.what = what;
+      this.sink = new DigestingWriteStream(file.file(), this::withinLimit);
+    }
+
+    Future<Received> start() {
+      request.response().closeHandler(v -> fail(new ClientGoneException("connection closed during the upload")));
+      if (request.response().closed()) {
+        fail(new ClientGoneException("connection closed before the upload started"));
+        return result.future();
+      }
+      if (isMultipart()) {
+        startMultipart();
+      } else {
+        pipe = request.pipe();
+        pipe.to(sink).onComplete(ar -> {
+          if (ar.succeeded()) {
+            succeed();
+          } else {
+            fail(ar.cause());
+          }
+        });
+      }
+      request.resume();
+      return result.future();
+    }
+
+    private boolean isMultipart() {
+      String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
+      return type != null && type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data");
+    }
+
+    private void startMultipart() {
+      try {
+        request.setExpectMultipart(true);
+      } catch (IllegalStateException e) {
+        fail(Rejection.badRequest("The multipart/form-data Content-Type has no valid boundary"));
+        return;
+      }
+      request.exceptionHandler(this::fail);
+      // Raw chunks still reach this handler after the decoder has seen them: the exact request size.
+      request.handler(chunk -> withinLimit(requestBytes += chunk.length()));
+      request.uploadHandler(this::onPart);
+      request.endHandler(v -> {
+        requestEnded = true;
+        if (!partSeen) {
+          fail(Rejection.badRequest("The multipart/form-data body has no file part; send the " + what
+              + " as its first file part or as the raw request body"));
+        } else if (partEnded) {
+          succeed();
+        }
+      });
+    }
+
+    private void onPart(HttpServerFileUpload upload) {
+      if (partSeen || finished) {
+        return; // only the first file part is the package; later parts are read and dropped
+      }
+      partSeen = true;
+      pipe = upload.pipe();
+      pipe.to(sink).onComplete(ar -> {
+        if (ar.failed()) {
+          fail(ar.cause());
+          return;
+        }
+        partEnded = true;
+        if (requestEnded) {
+          succeed();
+        }
+      });
+    }
+
+    private boolean withinLimit(long bytes) {
+      if (bytes > limit) {
+        fail(Rejection.tooLarge(what, limit));
+        return false;
+      }
+      return !finished;
+    }
+
+    private void succeed() {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      request.response().closeHandler(null);
+      result.complete(new Received(file.name(), file.path(), sink.bytes(), sink.sha512Hex()));
+    }
+
+    private void fail(Throwable cause) {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      Throwable failure = classify(cause);
+      if (pipe != null) {
+        pipe.close();
+      }
+      request.response().closeHandler(null);
+      // Delete first, fail second: whoever sees the failure can rely on the spool file being gone.
+      spool.discard(file).onComplete(v -> result.tryFail(failure));
+    }
+
+    private Throwable classify(Throwable cause) {
+      if (cause instanceof Rejection || cause instanceof ClientGoneException) {
+        return cause;
+      }
+      if (cause instanceof HttpPostRequestDecoder.ErrorDataDecoderException
+          || cause instanceof HttpPostRequestDecoder.TooLongFormFieldException
+          || cause instanceof HttpPostRequestDecoder.TooManyFormFieldsException) {
+        return Rejection.badRequest("The multipart/form-data body is malformed ("
+            + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()) + ")");
+      }
+      if (cause instanceof HttpClosedException || request.response().closed()) {
+        return new ClientGoneException("connection closed during the upload");
+      }
+      LOG.error("Writing an upload to spool file {} failed: {}", file.path(), cause.toString());
+      return Rejection.unavailable("Storage is unavailable; the upload was not stored, retry later", STORAGE_RETRY);
+    }
+  }
+}

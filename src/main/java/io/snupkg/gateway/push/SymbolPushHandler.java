@@ -1,0 +1,63 @@
+package io.snupkg.gateway.push;
+
+import io.snupkg.gateway.feed.PackageFeed;
+import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.storage.SymbolPackageRecord;
+import io.snupkg.gateway.storage.SymbolPackageStore;
+import io.snupkg.gateway.validation.PackageInspector;
+import io.snupkg.gateway.validation.PackageManifest;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Clock;
+
+/**
+ * {@code PUT /api/v2/symbolpackage[/]}: NuGet's {@code SymbolPackagePublish/4.9.0}. After the shared steps of
+ * {@link UploadPipeline}: the parent nupkg must be in the feed (404), a different snupkg still pending for the
+ * same id and version is a conflict (409), and a byte-identical re-push, a client retrying after a lost
+ * response, is accepted again (201) without storing anything twice.
+ */
+public final class SymbolPushHandler implements Handler<RoutingContext> {
+  static final String NOUN = "symbol package";
+
+  private final UploadPipeline pipeline;
+  private final PackageFeed feed;
+  private final SymbolPackageStore symbols;
+  private final long limit;
+  private final Clock clock;
+
+  public SymbolPushHandler(UploadPipeline pipeline, PackageFeed feed, SymbolPackageStore symbols, long limit,
+      Clock clock) {
+    this.pipeline = pipeline;
+    this.feed = feed;
+    this.symbols = symbols;
+    this.limit = limit;
+    this.clock = clock;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    pipeline.run(ctx.request(), limit, PackageInspector.Kind.SYMBOLS, NOUN, this::decide);
+  }
+
+  private Future<Integer> decide(UploadPipeline.Upload upload) {
+    PackageManifest m = upload.manifest();
+    return feed.contains(m.id(), m.version())
+        .compose(present -> present ? Future.succeededFuture() : Future.failedFuture(Rejection.parentMissing(m.id(), m.version())))
+        .compose(v -> pipeline.exclusively(UploadPipeline.lockName("symbols", m),
+            () -> symbols.record(m.id(), m.version()).compose(existing -> {
+              if (existing.isPresent() && existing.get().sha512().equals(upload.body().sha512())) {
+                return Future.succeededFuture(201); // the same bytes again: already stored
+              }
+              if (existing.isPresent() && existing.get().state() == SymbolPackageRecord.State.PENDING) {
+                return Future.failedFuture(Rejection.conflict("A different symbol package for " + m.id() + " "
+                    + m.version() + " is still pending validation; wait for it to finish before replacing it"));
+              }
+              SymbolPackageRecord record = new SymbolPackageRecord(m.id(), m.version(), upload.body().sha512(),
+                  upload.body().size(), upload.subject(), SymbolPackageRecord.State.PENDING, clock.instant());
+              return pipeline.claimOwner(upload)
+                  .compose(x -> symbols.commit(record, upload.body().path()))
+                  .map(201);
+            })));
+  }
+}

@@ -1,0 +1,139 @@
+package io.snupkg.gateway.push;
+
+import io.snupkg.gateway.auth.KeyAuthority;
+import io.snupkg.gateway.http.ErrorResponder;
+import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.push.Admission.Admitted;
+import io.snupkg.gateway.push.BodyReceiver.Received;
+import io.snupkg.gateway.storage.PackageOwners;
+import io.snupkg.gateway.storage.SpoolArea;
+import io.snupkg.gateway.validation.PackageInspector;
+import io.snupkg.gateway.validation.PackageManifest;
+import io.snupkg.gateway.validation.ValidationClient;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import java.time.Duration;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The steps every push shares, in DESIGN.md's order: admission before the body, streaming receive, validation
+ * on the worker, the key's scope and the id's owner. The route handler adds its own decision and commit, and
+ * this class answers: the handler's status on success, or the failure through the {@link ErrorResponder}, with
+ * the spool file removed on every path that did not commit it.
+ */
+public final class UploadPipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(UploadPipeline.class);
+  private static final long LOCK_TIMEOUT_MS = 30_000;
+
+  private final Vertx vertx;
+  private final Admission admission;
+  private final BodyReceiver receiver;
+  private final ValidationClient validation;
+  private final KeyAuthority authority;
+  private final PackageOwners owners;
+  private final SpoolArea spool;
+  private final ErrorResponder errors;
+
+  public UploadPipeline(Vertx vertx, Admission admission, BodyReceiver receiver, ValidationClient validation,
+      KeyAuthority authority, PackageOwners owners, SpoolArea spool, ErrorResponder errors) {
+    this.vertx = vertx;
+    this.admission = admission;
+    this.receiver = receiver;
+    this.validation = validation;
+    this.authority = authority;
+    this.owners = owners;
+    this.spool = spool;
+    this.errors = errors;
+  }
+
+  /** A received, valid package from an admitted key that may push its id. */
+  public record Upload(Admitted admitted, Received body, PackageManifest manifest) {
+    public String subject() {
+      return admitted.principal().subject();
+    }
+  }
+
+  /**
+   * Runs the shared steps, then {@code decide}, which commits or rejects and returns the success status.
+   * The request must not have been read from yet.
+   */
+  public void run(HttpServerRequest request, long limit, PackageInspector.Kind kind, String noun,
+      Function<Upload, Future<Integer>> decide) {
+    request.pause(); // nothing may be read before admission has passed
+    long started = System.nanoTime();
+    Admitted[] admitted = {null};
+    Received[] received = {null};
+    admission.admit(request, limit, noun)
+        .compose(a -> {
+          admitted[0] = a;
+          return receiver.receive(request, limit, noun);
+        })
+        .compose(body -> {
+          received[0] = body;
+          return validation.validate(body.spoolName(), kind);
+        })
+        .compose(manifest -> {
+          Upload upload = new Upload(admitted[0], received[0], manifest);
+          return authority.authorize(upload.admitted().key(), manifest.id(), manifest.version())
+              .compose(v -> checkOwner(upload))
+              .compose(v -> decide.apply(upload))
+              .onSuccess(status -> LOG.info("{} {} {} {} by {}: {} ({} bytes, {} ms)", request.method(), request.path(),
+                  manifest.id(), manifest.version(), upload.subject(), status, received[0].size(),
+                  (System.nanoTime() - started) / 1_000_000));
+        })
+        .onSuccess(status -> request.response().setStatusCode(status).end())
+        .onFailure(err -> {
+          if (received[0] != null) {
+            spool.discard(received[0].spoolName()); // a no-op once committed: the file has moved
+          }
+          if (err instanceof Rejection r) {
+            LOG.info("{} {} by {}: {} {}", request.method(), request.path(),
+                admitted[0] == null ? "-" : admitted[0].principal().subject(), r.status(), r.reason());
+          }
+          errors.fail(request, err, admitted[0] != null && admitted[0].continueSent());
+        });
+  }
+
+  /** Another subject's id is refused with the same text as a bad key, as the seed's name-conflict example shows. */
+  private Future<Void> checkOwner(Upload upload) {
+    return owners.owner(upload.manifest().id()).compose(owner ->
+        owner.isPresent() && !owner.get().equals(upload.subject())
+            ? Future.failedFuture(Rejection.forbidden())
+            : Future.succeededFuture());
+  }
+
+  /** Claims the id for the pushing subject; fails with 403 if another subject won it meanwhile. */
+  public Future<Void> claimOwner(Upload upload) {
+    return owners.claim(upload.manifest().id(), upload.subject()).compose(owner ->
+        owner.equals(upload.subject()) ? Future.succeededFuture() : Future.failedFuture(Rejection.forbidden()));
+  }
+
+  /** The lock for one id and version; ids and versions compare case-insensitively. */
+  public static String lockName(String area, PackageManifest m) {
+    return (area + "/" + m.id() + "/" + m.version()).toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** Serializes decisions on one id and version across event loops, with a bounded wait. */
+  public <T> Future<T> exclusively(String name, Supplier<Future<T>> block) {
+    return vertx.sharedData().getLocalLockWithTimeout(name, LOCK_TIMEOUT_MS)
+        .recover(err -> Future.failedFuture(Rejection.unavailable(
+            "Another push of the same package is still in progress; retry later", Duration.ofSeconds(5))))
+        .compose(lock -> {
+          Future<T> result;
+          try {
+            result = block.get();
+          } catch (RuntimeException e) {
+            result = Future.failedFuture(e);
+          }
+          return result.andThen(ar -> lock.release());
+        });
+  }
+
+  public SpoolArea spool() {
+    return spool;
+  }
+}
