@@ -85,17 +85,24 @@ public final class UploadPipeline {
                   manifest.id(), manifest.version(), upload.subject(), status, received[0].size(),
                   (System.nanoTime() - started) / 1_000_000));
         })
-        .onSuccess(status -> request.response().setStatusCode(status).end())
-        .onFailure(err -> {
-          if (received[0] != null) {
-            spool.discard(received[0].spoolName()); // a no-op once committed: the file has moved
+        .transform(ar -> received[0] == null ? Future.succeededFuture(ar)
+            // Before answering, so that no spool file outlives its request: a no-op once committed (moved away).
+            : spool.discard(received[0].spoolName()).map(ar))
+        .onSuccess(ar -> {
+          if (ar.succeeded()) {
+            request.response().setStatusCode(ar.result()).end();
+          } else {
+            reject(request, ar.cause(), admitted[0]);
           }
-          if (err instanceof Rejection r) {
-            LOG.info("{} {} by {}: {} {}", request.method(), request.path(),
-                admitted[0] == null ? "-" : admitted[0].principal().subject(), r.status(), r.reason());
-          }
-          errors.fail(request, err, admitted[0] != null && admitted[0].continueSent());
         });
+  }
+
+  private void reject(HttpServerRequest request, Throwable err, Admitted admitted) {
+    if (err instanceof Rejection r) {
+      LOG.info("{} {} by {}: {} {}", request.method(), request.path(),
+          admitted == null ? "-" : admitted.principal().subject(), r.status(), r.reason());
+    }
+    errors.fail(request, err, admitted != null && admitted.continueSent());
   }
 
   /** Another subject's id is refused with the same text as a bad key, as the seed's name-conflict example shows. */

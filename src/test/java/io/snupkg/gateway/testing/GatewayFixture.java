@@ -1,0 +1,152 @@
+package io.snupkg.gateway.testing;
+
+import io.snupkg.gateway.Gateway;
+import io.snupkg.gateway.auth.KeyFile;
+import io.snupkg.gateway.config.ConfigLoader;
+import io.snupkg.gateway.config.GatewayConfig;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The real gateway on loopback, in its own Vert.x, with storage and a key file in a test directory. Keys are
+ * created before the start (through the same {@link KeyFile#add} as {@code keys add}) and returned by subject.
+ */
+public final class GatewayFixture implements AutoCloseable {
+  public final Vertx vertx;
+  public final Gateway gateway;
+  public final Path dir;
+  public final Map<String, String> keys;
+
+  private GatewayFixture(Vertx vertx, Gateway gateway, Path dir, Map<String, String> keys) {
+    this.vertx = vertx;
+    this.gateway = gateway;
+    this.dir = dir;
+    this.keys = keys;
+  }
+
+  public static Builder builder(Path dir) {
+    return new Builder(dir);
+  }
+
+  public static final class Builder {
+    private final Path dir;
+    private final List<String> yaml = new ArrayList<>();
+    private final Map<String, String[]> keySpecs = new LinkedHashMap<>();
+    private final Map<String, Instant> expiries = new LinkedHashMap<>();
+
+    private Builder(Path dir) {
+      this.dir = dir;
+    }
+
+    /** A YAML line under a section, e.g. {@code yaml("limits", "maxSymbolPackageSize: 1MiB")}. */
+    public Builder yaml(String section, String line) {
+      yaml.add(section + ":\n  " + line);
+      return this;
+    }
+
+    public Builder key(String subject, String... scopes) {
+      keySpecs.put(subject, scopes);
+      return this;
+    }
+
+    public Builder expiredKey(String subject, String... scopes) {
+      expiries.put(subject, Instant.parse("2020-01-01T00:00:00Z"));
+      return key(subject, scopes);
+    }
+
+    public GatewayFixture start() {
+      try {
+        Files.createDirectories(dir);
+        Path keyFile = dir.resolve("api-keys.yaml");
+        Map<String, String> keys = new LinkedHashMap<>();
+        for (Map.Entry<String, String[]> k : keySpecs.entrySet()) {
+          keys.put(k.getKey(), KeyFile.add(keyFile, k.getKey(), List.of(k.getValue()),
+              Optional.ofNullable(expiries.get(k.getKey()))));
+        }
+        if (keys.isEmpty()) {
+          Files.writeString(keyFile, "keys: []\n");
+        }
+        // Later sections of the same name would replace earlier ones in YAML: merge lines per section.
+        Map<String, List<String>> sections = new LinkedHashMap<>();
+        sections.computeIfAbsent("http", s -> new ArrayList<>()).addAll(List.of("host: 127.0.0.1", "port: 0"));
+        sections.computeIfAbsent("management", s -> new ArrayList<>()).addAll(List.of("host: 127.0.0.1", "port: 0"));
+        sections.computeIfAbsent("storage", s -> new ArrayList<>()).add("path: " + dir.resolve("data"));
+        sections.computeIfAbsent("auth", s -> new ArrayList<>()).add("file: " + keyFile);
+        for (String entry : yaml) {
+          String[] parts = entry.split(":\n  ", 2);
+          sections.computeIfAbsent(parts[0], s -> new ArrayList<>()).add(parts[1]);
+        }
+        StringBuilder text = new StringBuilder();
+        sections.forEach((section, lines) -> {
+          text.append(section).append(":\n");
+          lines.forEach(l -> text.append("  ").append(l).append('\n'));
+        });
+        GatewayConfig config = ConfigLoader.fromYaml(text.toString(), "test", Map.of());
+        Vertx vertx = Vertx.vertx();
+        Gateway gateway = Gateway.start(vertx, config, Clock.systemUTC()).await(30, TimeUnit.SECONDS);
+        return new GatewayFixture(vertx, gateway, dir, keys);
+      } catch (Exception e) {
+        throw new IllegalStateException("gateway did not start", e);
+      }
+    }
+  }
+
+  public String key(String subject) {
+    return keys.get(subject);
+  }
+
+  public int port() {
+    return gateway.httpPort();
+  }
+
+  public String baseUrl() {
+    return "http://127.0.0.1:" + port();
+  }
+
+  public String serviceIndex() {
+    return baseUrl() + "/v3/index.json";
+  }
+
+  /** Files in the upload spool: must be empty whenever no upload is in flight. */
+  public List<Path> spoolFiles() {
+    return files(dir.resolve("data/spool"));
+  }
+
+  /** Every stored file except the spool. */
+  public List<Path> storedFiles() {
+    Path spool = dir.resolve("data/spool");
+    return files(dir.resolve("data")).stream().filter(p -> !p.startsWith(spool)).toList();
+  }
+
+  private static List<Path> files(Path root) {
+    if (!Files.isDirectory(root)) {
+      return List.of();
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      return walk.filter(Files::isRegularFile).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      gateway.stop().await(30, TimeUnit.SECONDS);
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+package io.snupkg.gateway.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Writes a structurally real portable PDB (ECMA-335 metadata root "BSJB", version "PDB v1.0", the streams
+ * #Pdb, #~, #Strings, #GUID and #Blob), as the Portable PDB spec lays it out: the 20-byte PDB id (GUID in .NET
+ * memory layout + stamp) opens the #Pdb stream. Optional padding goes into #Blob, so a test can make a big PDB
+ * that is still well-formed.
+ */
+public final class PortablePdb {
+  private PortablePdb() {}
+
+  public static byte[] write(UUID guid, int stamp) {
+    return write(guid, stamp, 0);
+  }
+
+  public static byte[] write(UUID guid, int stamp, int blobPadding) {
+    Map<String, byte[]> streams = new LinkedHashMap<>();
+    ByteBuffer pdb = le(32);
+    pdb.put(guidBytes(guid)).putInt(stamp).putInt(0).putLong(0L); // id, entry point, referenced tables
+    streams.put("#Pdb", pdb.array());
+    ByteBuffer tables = le(24);
+    tables.putInt(0).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 1).putLong(0L).putLong(0L);
+    streams.put("#~", tables.array());
+    streams.put("#Strings", new byte[4]);
+    streams.put("#GUID", new byte[0]);
+    streams.put("#Blob", new byte[align(1 + blobPadding)]);
+
+    byte[] version = "PDB v1.0".getBytes(StandardCharsets.US_ASCII);
+    int versionLength = align(version.length + 1);
+    int headerSize = 16 + versionLength + 4;
+    for (String name : streams.keySet()) {
+      headerSize += 8 + align(name.length() + 1);
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteBuffer root = le(headerSize);
+    root.putInt(0x424A5342).putShort((short) 1).putShort((short) 1).putInt(0).putInt(versionLength);
+    root.put(version).put(new byte[versionLength - version.length]);
+    root.putShort((short) 0).putShort((short) streams.size());
+    int offset = headerSize;
+    for (Map.Entry<String, byte[]> s : streams.entrySet()) {
+      root.putInt(offset).putInt(s.getValue().length);
+      byte[] name = s.getKey().getBytes(StandardCharsets.US_ASCII);
+      root.put(name).put(new byte[align(name.length + 1) - name.length]);
+      offset += s.getValue().length;
+    }
+    out.writeBytes(root.array());
+    streams.values().forEach(out::writeBytes);
+    return out.toByteArray();
+  }
+
+  /** The GUID in .NET memory layout: Data1 u32, Data2 u16, Data3 u16 little-endian, then 8 bytes as they are. */
+  public static byte[] guidBytes(UUID guid) {
+    ByteBuffer big = ByteBuffer.allocate(16).putLong(guid.getMostSignificantBits()).putLong(guid.getLeastSignificantBits());
+    byte[] b = big.array();
+    return new byte[] {b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]};
+  }
+
+  private static int align(int n) {
+    return (n + 3) & ~3;
+  }
+
+  private static ByteBuffer le(int size) {
+    return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+  }
+}
