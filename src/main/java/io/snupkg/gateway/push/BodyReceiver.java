@@ -111,6 +111,11 @@ public final class BodyReceiver {
     }
 
     private void startMultipart() {
+      String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
+      if (!type.toLowerCase(Locale.ROOT).matches(".*;\\s*boundary=\\s*\"?[^\";\\s]+.*")) {
+        fail(Rejection.badRequest("The multipart/form-data Content-Type has no valid boundary"));
+        return;
+      }
       try {
         request.setExpectMultipart(true);
       } catch (IllegalStateException e) {

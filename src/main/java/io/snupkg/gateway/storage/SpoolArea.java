@@ -60,7 +60,13 @@ public final class SpoolArea {
 
   /** Closes and deletes a spool file; safe to call more than once and after the file was moved away. */
   public Future<Void> discard(SpoolFile spool) {
-    return spool.file().close().otherwiseEmpty().compose(v -> discard(spool.name()));
+    Future<Void> closed;
+    try {
+      closed = spool.file().close().otherwiseEmpty();
+    } catch (IllegalStateException alreadyClosed) { // AsyncFile.close() throws, not fails, on a closed file
+      closed = Future.succeededFuture();
+    }
+    return closed.compose(v -> discard(spool.name()));
   }
 
   public Future<Void> discard(String name) {
