@@ -248,8 +248,9 @@ public final class ConfigLoader {
     Set<String> unknown = new TreeSet<>();
     collectKeys("", yaml, unknown);
     unknown.removeAll(readKeys);
-    // A section given as null ("symbols:" with nothing under it) is harmless.
-    unknown.removeIf(k -> lookup(k) == null && readKeys.stream().anyMatch(r -> r.startsWith(k + ".")));
+    // A section with nothing under it ("symbols:" or "symbols: {}") is harmless.
+    unknown.removeIf(k -> (lookup(k) == null || lookup(k) instanceof Map<?, ?> m && m.isEmpty())
+        && readKeys.stream().anyMatch(r -> r.startsWith(k + ".")));
     if (!unknown.isEmpty()) {
       throw new ConfigException(source + ": unknown key '" + unknown.iterator().next() + "'");
     }

@@ -28,6 +28,9 @@ public final class ReasonPhrase {
       }
       out.append(c >= 0x20 && c < 0x7f ? c : '?');
     }
+    if (out.length() == 0) {
+      return "Error";
+    }
     if (out.length() > MAX_LENGTH) {
       out.setLength(MAX_LENGTH - 3);
       out.append("...");

@@ -12,7 +12,7 @@ import java.util.UUID;
  * Writes a structurally real portable PDB (ECMA-335 metadata root "BSJB", version "PDB v1.0", the streams
  * #Pdb, #~, #Strings, #GUID and #Blob), as the Portable PDB spec lays it out: the 20-byte PDB id (GUID in .NET
  * memory layout + stamp) opens the #Pdb stream. Optional padding goes into #Blob, so a test can make a big PDB
- * that is still well-formed.
+ * that still opens like one.
  */
 public final class PortablePdb {
   private PortablePdb() {}
@@ -31,7 +31,11 @@ public final class PortablePdb {
     streams.put("#~", tables.array());
     streams.put("#Strings", new byte[4]);
     streams.put("#GUID", new byte[0]);
-    streams.put("#Blob", new byte[align(1 + blobPadding)]);
+    byte[] blob = new byte[align(1 + blobPadding)];
+    // Padding is random, like embedded source that does not deflate: it makes a big package for size tests.
+    new java.util.Random(guid.getLeastSignificantBits()).nextBytes(blob);
+    blob[0] = 0; // the blob heap starts with the empty blob
+    streams.put("#Blob", blob);
 
     byte[] version = "PDB v1.0".getBytes(StandardCharsets.US_ASCII);
     int versionLength = align(version.length + 1);

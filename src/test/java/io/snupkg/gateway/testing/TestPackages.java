@@ -47,6 +47,13 @@ public final class TestPackages {
     return snupkg(id, version, pdbId(id, version));
   }
 
+  /** A snupkg about {@code padding} bytes larger than usual, for size-limit tests. */
+  public static byte[] bigSnupkg(String id, String version, int padding) {
+    Map<String, byte[]> entries = snupkgEntries(id, version, pdbId(id, version));
+    entries.put("lib/net45/" + id + ".pdb", PortablePdb.write(pdbId(id, version), 0, padding));
+    return zip(entries);
+  }
+
   /** A snupkg whose PDB has the given id: another GUID makes a byte-different package for the same version. */
   public static byte[] snupkg(String id, String version, UUID pdbGuid) {
     return zip(snupkgEntries(id, version, pdbGuid));
