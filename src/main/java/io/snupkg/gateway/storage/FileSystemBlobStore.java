@@ -43,8 +43,7 @@ public final class FileSystemBlobStore implements BlobStore {
       Path target = resolve(key);
       Files.createDirectories(target.getParent());
       fsync(source, false);
-      Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      fsync(target.getParent(), true);
+      moveIntoPlace(source, target);
       return null;
     });
   }
@@ -53,9 +52,7 @@ public final class FileSystemBlobStore implements BlobStore {
   public Future<Void> putBytes(String key, Buffer data) {
     return blocking(() -> {
       Path target = resolve(key);
-      Path tmp = writeTemp(target, data);
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      fsync(target.getParent(), true);
+      moveIntoPlace(writeTemp(target, data), target);
       return null;
     });
   }
@@ -139,6 +136,12 @@ public final class FileSystemBlobStore implements BlobStore {
       ch.force(true);
     }
     return tmp;
+  }
+
+  /** Rename, then fsync the directory so that the new name survives a crash. */
+  private static void moveIntoPlace(Path source, Path target) throws IOException {
+    Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    fsync(target.getParent(), true);
   }
 
   private static void fsync(Path path, boolean directory) throws IOException {
