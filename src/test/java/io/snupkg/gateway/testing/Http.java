@@ -66,18 +66,22 @@ public final class Http implements AutoCloseable {
 
   private io.vertx.core.Future<Reply> exchange(RequestOptions options, byte[] body, boolean chunked) {
     return client.request(options).compose((HttpClientRequest req) -> {
+      // Subscribe to the response before writing: the gateway may answer (401, 413, ...) before the body is
+      // sent, and a response whose body arrives before body() is called is dropped, so the reply would never come.
+      io.vertx.core.Future<Reply> reply = req.response().compose((HttpClientResponse resp) -> resp.body()
+          .map(b -> new Reply(resp.statusCode(), resp.statusMessage(), b, resp.headers())));
       if (body == null) {
-        return req.send();
-      }
-      if (chunked) {
+        req.end();
+      } else if (chunked) {
         req.setChunked(true);
         int mid = body.length / 2;
         req.write(Buffer.buffer(body).slice(0, mid));
-        return req.end(Buffer.buffer(body).slice(mid, body.length)).compose(v -> req.response());
+        req.end(Buffer.buffer(body).slice(mid, body.length));
+      } else {
+        req.end(Buffer.buffer(body));
       }
-      return req.send(Buffer.buffer(body));
-    }).compose((HttpClientResponse resp) -> resp.body().map(b -> new Reply(resp.statusCode(), resp.statusMessage(),
-        b, resp.headers())));
+      return reply;
+    });
   }
 
   @Override
