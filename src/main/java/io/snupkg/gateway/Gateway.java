@@ -22,7 +22,9 @@ import io.snupkg.gateway.storage.PackageOwners;
 import io.snupkg.gateway.storage.SpoolArea;
 import io.snupkg.gateway.storage.SymbolPackageStore;
 import io.snupkg.gateway.validation.ValidationClient;
+import io.snupkg.gateway.validation.PackageInspector;
 import io.snupkg.gateway.validation.ValidationVerticle;
+import io.snupkg.gateway.validation.ZipReader;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
@@ -81,6 +83,8 @@ public final class Gateway {
           new NupkgDownloadHandler(feed));
 
       int workers = config.validation().workers();
+      PackageInspector inspector = new PackageInspector(new ZipReader.Limits(config.validation().maxEntries(),
+          config.validation().maxEntrySize(), config.validation().maxTotalSize()), clock);
       DeploymentOptions workerOptions = new DeploymentOptions()
           .setThreadingModel(ThreadingModel.WORKER)
           .setInstances(workers)
@@ -93,7 +97,7 @@ public final class Gateway {
       // Port 0 (tests) cannot be shared by several instances: each would get its own port.
       int instances = config.http().port() == 0 ? 1 : Math.max(1, Runtime.getRuntime().availableProcessors());
       List<String> others = new CopyOnWriteArrayList<>();
-      return vertx.deployVerticle(() -> new ValidationVerticle(spool), workerOptions)
+      return vertx.deployVerticle(() -> new ValidationVerticle(spool, inspector), workerOptions)
           .compose(id -> {
             others.add(id);
             return vertx.deployVerticle(management);

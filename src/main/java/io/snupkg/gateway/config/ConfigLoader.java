@@ -104,7 +104,9 @@ public final class ConfigLoader {
     Feed feed = new Feed(
         choice("feed.type", "local", FeedType.class), optionalUrl("feed.url"), duration("feed.parentWait", "30s"));
     Validation validation = new Validation(
-        intRange("validation.workers", 2, 1, 64), duration("validation.timeout", "60s"));
+        intRange("validation.workers", 2, 1, 64), duration("validation.timeout", "60s"),
+        intRange("validation.maxEntries", 10_000, 1, 1_000_000), size("validation.maxEntrySize", "64MiB"),
+        size("validation.maxTotalSize", "256MiB"));
     Shutdown shutdown = new Shutdown(duration("shutdown.drainTimeout", "30s"));
     RateLimit rateLimit = new RateLimit(intRange("rateLimit.pushesPerHour", 0, 0, Integer.MAX_VALUE));
     Symbols symbols = new Symbols(bool("symbols.requireChecksum", false));

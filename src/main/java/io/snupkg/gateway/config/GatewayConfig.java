@@ -44,8 +44,11 @@ public record GatewayConfig(
 
   public record Feed(FeedType type, Optional<String> url, Duration parentWait) {}
 
-  /** The validation worker: how many packages it checks at once and how long one check may take. */
-  public record Validation(int workers, Duration timeout) {}
+  /**
+   * The validation worker: how many packages it checks at once, how long one check may take, and the zip budgets
+   * (entries, bytes one entry may inflate to, bytes all entries may inflate to), counted while inflating.
+   */
+  public record Validation(int workers, Duration timeout, int maxEntries, long maxEntrySize, long maxTotalSize) {}
 
   public record Shutdown(Duration drainTimeout) {}
 

@@ -1,25 +1,32 @@
 package io.snupkg.gateway.validation;
 
+import io.snupkg.gateway.validation.InvalidPackageException.Rule;
+import io.snupkg.gateway.validation.PortablePdbReader.PdbId;
+import io.snupkg.gateway.validation.ZipReader.Entry;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.NoSuchFileException;
+import java.io.OutputStream;
 import java.nio.file.Path;
+import java.text.Normalizer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Enumeration;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipException;
-import java.util.zip.ZipFile;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
- * Reads a stored upload and says whether it is a package the gateway can take: a readable zip with exactly one
- * {@code .nuspec} at its root that names a valid id and version, and for a symbol package at least one
- * {@code .pdb}. Blocking; runs on the validation worker only.
+ * Decides whether a stored upload is a package the gateway takes, with nuget.org's synchronous rules for symbol
+ * packages (SymbolPackageService, PackageMetadataValidation, ZipArchiveHelpers) and the zip safety of
+ * {@link ZipReader}. Every failure names the entry and the rule. Blocking; runs on the validation worker only.
  *
- * <p>Zip reader: {@link java.util.zip.ZipFile}, which reads the central directory of a file on disk and checks
- * CRCs while inflating. Every read of entry data goes through a {@link BoundedInputStream}, so sizes declared in
- * the headers are never trusted.
+ * <p>The order is the order of what a user should fix first: the container, then entry names, then the nuspec,
+ * then the content of every entry (which is also where CRCs and inflation budgets are checked).
  */
 public final class PackageInspector {
   public enum Kind {
@@ -32,67 +39,257 @@ public final class PackageInspector {
     }
   }
 
-  private static final String SYMBOLS_PACKAGE_TYPE = "SymbolsPackage";
+  static final String SYMBOLS_PACKAGE_TYPE = "SymbolsPackage";
+  /** nuget.org's allow-list for snupkg entries; compared case-sensitively, as nuget.org does. */
+  static final Set<String> SYMBOL_EXTENSIONS = Set.of(".pdb", ".nuspec", ".xml", ".psmdcp", ".rels", ".p7s");
+  static final int MAX_VERSION_LENGTH = 64;
+  /** nuget.org's metadata length limits (PackageMetadataValidation). */
+  static final Map<String, Integer> MAX_LENGTHS = Map.of(
+      "description", 4000, "title", 256, "summary", 4000, "tags", 4000, "copyright", 4000, "releaseNotes", 35000);
+  private static final Duration FUTURE_TOLERANCE = Duration.ofDays(1);
+  private static final Pattern DRIVE = Pattern.compile("^[A-Za-z]:.*");
+
+  private final ZipReader.Limits limits;
+  private final Clock clock;
+
+  public PackageInspector(ZipReader.Limits limits, Clock clock) {
+    this.limits = limits;
+    this.clock = clock;
+  }
 
   /**
    * @throws InvalidPackageException the package is not acceptable; the message names the entry and the rule
    * @throws IOException the stored file itself cannot be read (a storage problem, not the client's)
    */
   public PackageManifest inspect(Path file, Kind kind) throws InvalidPackageException, IOException {
-    ZipFile zip;
-    try {
-      zip = new ZipFile(file.toFile());
-    } catch (NoSuchFileException e) {
-      throw e;
-    } catch (ZipException e) {
-      throw new InvalidPackageException("The " + kind.noun + " is not a valid zip archive ("
-          + (e.getMessage() == null ? "unreadable" : e.getMessage()) + ")");
+    try (ZipReader zip = ZipReader.open(file, limits, kind.noun)) {
+      List<Entry> entries = zip.entries();
+      checkNames(entries, kind);
+      Entry nuspecEntry = rootNuspec(entries, kind);
+      Nuspec nuspec = readNuspec(zip, nuspecEntry);
+      NuGetVersion version = checkMetadata(nuspec, nuspecEntry.name(), kind);
+      if (kind == Kind.SYMBOLS && entries.stream().noneMatch(PackageInspector::isPdb)) {
+        throw new InvalidPackageException(Rule.PDB_MISSING,
+            "The symbol package does not contain any symbol (.pdb) files");
+      }
+      List<PackageManifest.Pdb> pdbs = readContent(zip, entries, nuspecEntry, kind);
+      return new PackageManifest(nuspec.id(), version.normalized(), pdbs);
     }
-    try (zip) {
-      List<ZipEntry> nuspecs = new ArrayList<>();
-      List<String> pdbs = new ArrayList<>();
-      Enumeration<? extends ZipEntry> entries = zip.entries();
-      while (entries.hasMoreElements()) {
-        ZipEntry e = entries.nextElement();
-        String name = e.getName();
-        if (!name.contains("/") && name.toLowerCase(Locale.ROOT).endsWith(".nuspec")) {
-          nuspecs.add(e);
+  }
+
+  private static boolean isPdb(Entry e) {
+    return !e.isDirectory() && e.name().endsWith(".pdb"); // exactly ".pdb", as nuget.org counts them
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Entry names
+
+  private void checkNames(List<Entry> entries, Kind kind) throws InvalidPackageException {
+    Map<String, String> seen = new HashMap<>();
+    Instant latest = clock.instant().plus(FUTURE_TOLERANCE);
+    for (Entry e : entries) {
+      String name = e.name();
+      checkPath(name);
+      String key = normalized(name);
+      String other = seen.putIfAbsent(key, name);
+      if (other != null) {
+        throw new InvalidPackageException(Rule.ENTRY_DUPLICATE,
+            name + ": duplicates the entry " + other + " (names compare case-insensitively)");
+      }
+      if (e.modified().isPresent() && e.modified().get().isAfter(latest)) {
+        throw new InvalidPackageException(Rule.ENTRY_DATE,
+            name + ": is dated " + e.modified().get() + ", more than a day in the future");
+      }
+      if (e.isDirectory()) {
+        if (e.size() != 0) {
+          throw new InvalidPackageException(Rule.ZIP_STRUCTURE, name + ": a directory entry has data");
         }
-        if (name.endsWith(".pdb")) {
-          pdbs.add(name);
+      } else if (kind == Kind.SYMBOLS) {
+        String extension = extension(name);
+        if (!extension.isEmpty() && !SYMBOL_EXTENSIONS.contains(extension)) {
+          throw new InvalidPackageException(Rule.ENTRY_EXTENSION, name + ": files with the extension '" + extension
+              + "' are not allowed in a symbol package (allowed: .pdb .nuspec .xml .psmdcp .rels .p7s)");
         }
       }
-      if (nuspecs.isEmpty()) {
-        throw new InvalidPackageException("The " + kind.noun + " has no .nuspec file at its root");
+    }
+  }
+
+  /** Nothing that could point outside the folder a client extracts into, on Windows or elsewhere. */
+  private static void checkPath(String name) throws InvalidPackageException {
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c < 0x20 || c == 0x7f) {
+        throw new InvalidPackageException(Rule.ENTRY_NAME, name + ": the entry name contains control characters");
       }
-      if (nuspecs.size() > 1) {
-        throw new InvalidPackageException("The " + kind.noun + " has " + nuspecs.size()
-            + " .nuspec files at its root (" + nuspecs.get(0).getName() + ", " + nuspecs.get(1).getName()
-            + "); it must have exactly one");
+    }
+    if (name.indexOf('\\') >= 0) {
+      throw new InvalidPackageException(Rule.ENTRY_NAME, name + ": backslashes are not allowed in entry names");
+    }
+    if (name.startsWith("/")) {
+      throw new InvalidPackageException(Rule.ENTRY_NAME, name + ": absolute paths are not allowed");
+    }
+    if (DRIVE.matcher(name).matches()) {
+      throw new InvalidPackageException(Rule.ENTRY_NAME, name + ": drive letters are not allowed in entry names");
+    }
+    if (name.indexOf(':') >= 0) {
+      throw new InvalidPackageException(Rule.ENTRY_NAME, name + ": ':' is not allowed in entry names");
+    }
+    for (String segment : name.split("/", -1)) {
+      if (segment.equals("..")) {
+        throw new InvalidPackageException(Rule.ENTRY_NAME, name + ": '..' path segments are not allowed");
       }
-      ZipEntry nuspecEntry = nuspecs.get(0);
-      Nuspec nuspec;
-      try (InputStream in = zip.getInputStream(nuspecEntry)) {
-        nuspec = Nuspec.read(in, nuspecEntry.getName());
-      } catch (IOException e) {
-        throw new InvalidPackageException(nuspecEntry.getName() + ": cannot be read (" + e.getMessage() + ")");
+    }
+  }
+
+  /** What two names must not share: collapsed slashes, no "." segments, NFC, invariant lower case. */
+  static String normalized(String name) {
+    List<String> parts = new ArrayList<>();
+    for (String segment : name.split("/")) {
+      if (!segment.isEmpty() && !segment.equals(".")) {
+        parts.add(segment);
       }
-      if (!PackageId.isValid(nuspec.id())) {
-        throw new InvalidPackageException(nuspecEntry.getName() + ": '" + nuspec.id()
-            + "' is not a valid package id (letters, digits, '_', single '.' or '-' between them, at most "
-            + PackageId.MAX_LENGTH + " characters)");
+    }
+    return Normalizer.normalize(String.join("/", parts), Normalizer.Form.NFC).toLowerCase(Locale.ROOT);
+  }
+
+  /** As .NET's Path.GetExtension: from the last dot of the file name; a trailing dot gives none. */
+  static String extension(String name) {
+    String file = name.substring(name.lastIndexOf('/') + 1);
+    int dot = file.lastIndexOf('.');
+    return dot < 0 || dot == file.length() - 1 ? "" : file.substring(dot);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Nuspec
+
+  private static Entry rootNuspec(List<Entry> entries, Kind kind) throws InvalidPackageException {
+    List<Entry> nuspecs = entries.stream()
+        .filter(e -> !e.name().contains("/") && e.name().toLowerCase(Locale.ROOT).endsWith(".nuspec"))
+        .toList();
+    if (nuspecs.isEmpty()) {
+      throw new InvalidPackageException(Rule.NUSPEC_MISSING, "The " + kind.noun + " has no .nuspec file at its root");
+    }
+    if (nuspecs.size() > 1) {
+      throw new InvalidPackageException(Rule.NUSPEC_MISSING, "The " + kind.noun + " has " + nuspecs.size()
+          + " .nuspec files at its root (" + nuspecs.get(0).name() + ", " + nuspecs.get(1).name()
+          + "); it must have exactly one");
+    }
+    return nuspecs.get(0);
+  }
+
+  private static Nuspec readNuspec(ZipReader zip, Entry entry) throws InvalidPackageException, IOException {
+    try (InputStream in = zip.open(entry)) {
+      return Nuspec.read(in, entry.name());
+    } catch (ZipReader.EntryException e) {
+      throw e.unwrap();
+    }
+  }
+
+  private static NuGetVersion checkMetadata(Nuspec nuspec, String name, Kind kind) throws InvalidPackageException {
+    if (!PackageId.isValid(nuspec.id())) {
+      throw new InvalidPackageException(Rule.NUSPEC_ID, name + ": '" + nuspec.id()
+          + "' is not a valid package id (letters, digits, '_', single '.' or '-' between them, at most "
+          + PackageId.MAX_LENGTH + " characters)");
+    }
+    if (nuspec.version().length() > MAX_VERSION_LENGTH) {
+      throw new InvalidPackageException(Rule.NUSPEC_VERSION,
+          name + ": the version is longer than " + MAX_VERSION_LENGTH + " characters");
+    }
+    NuGetVersion version = NuGetVersion.parse(nuspec.version()).orElseThrow(() -> new InvalidPackageException(
+        Rule.NUSPEC_VERSION, name + ": '" + nuspec.version() + "' is not a valid NuGet version"));
+    if (nuspec.description() == null || nuspec.description().isEmpty()) {
+      throw new InvalidPackageException(Rule.NUSPEC_METADATA, name + ": package/metadata/description is required");
+    }
+    for (Map.Entry<String, Integer> max : new java.util.TreeMap<>(MAX_LENGTHS).entrySet()) {
+      String value = nuspec.metadata().get(max.getKey());
+      if (value != null && value.length() > max.getValue()) {
+        throw new InvalidPackageException(Rule.NUSPEC_METADATA, name + ": package/metadata/" + max.getKey()
+            + " is longer than " + max.getValue() + " characters");
       }
-      NuGetVersion version = NuGetVersion.parse(nuspec.version()).orElseThrow(() -> new InvalidPackageException(
-          nuspecEntry.getName() + ": '" + nuspec.version() + "' is not a valid NuGet version"));
-      boolean symbolsType = nuspec.packageTypes().stream().anyMatch(SYMBOLS_PACKAGE_TYPE::equalsIgnoreCase);
-      if (kind == Kind.SYMBOLS && pdbs.isEmpty()) {
-        throw new InvalidPackageException("The symbol package does not contain any symbol (.pdb) files");
+    }
+    boolean symbolsType = nuspec.packageTypeNames().stream().anyMatch(SYMBOLS_PACKAGE_TYPE::equalsIgnoreCase);
+    if (kind == Kind.PACKAGE && symbolsType) {
+      throw new InvalidPackageException(Rule.NUSPEC_PACKAGE_TYPE, name
+          + ": this is a symbol package (package type SymbolsPackage); push it to the symbol package endpoint");
+    }
+    if (kind == Kind.SYMBOLS) {
+      checkSymbolsPackageType(nuspec, name);
+      // nuget.org's "no PII" rule: a snupkg must not repeat the package's authors and owners.
+      if (nuspec.hasAuthors()) {
+        throw new InvalidPackageException(Rule.NUSPEC_METADATA,
+            name + ": a symbol package must not have authors (remove package/metadata/authors)");
       }
-      if (kind == Kind.PACKAGE && symbolsType) {
-        throw new InvalidPackageException(nuspecEntry.getName()
-            + ": this is a symbol package (package type SymbolsPackage); push it to the symbol package endpoint");
+      if (nuspec.hasOwners()) {
+        throw new InvalidPackageException(Rule.NUSPEC_METADATA,
+            name + ": a symbol package must not have owners (remove package/metadata/owners)");
       }
-      return new PackageManifest(nuspec.id(), version.normalized(), List.copyOf(pdbs));
+    }
+    return version;
+  }
+
+  private static void checkSymbolsPackageType(Nuspec nuspec, String name) throws InvalidPackageException {
+    List<Nuspec.PackageType> types = nuspec.packageTypes();
+    String problem = null;
+    if (types.isEmpty()) {
+      problem = "it declares none";
+    } else if (types.size() > 1) {
+      problem = "it declares " + types.size() + " (" + String.join(", ", nuspec.packageTypeNames()) + ")";
+    } else if (!SYMBOLS_PACKAGE_TYPE.equalsIgnoreCase(types.get(0).name())) {
+      problem = "it declares '" + types.get(0).name() + "'";
+    } else if (!isZeroVersion(types.get(0).version())) {
+      problem = "it gives SymbolsPackage the version '" + types.get(0).version() + "'";
+    }
+    if (problem != null) {
+      throw new InvalidPackageException(Rule.NUSPEC_PACKAGE_TYPE, name
+          + ": a symbol package must declare exactly one package type, SymbolsPackage, without a version; " + problem);
+    }
+  }
+
+  /** No version attribute means 0.0, which is what nuget.org requires. */
+  private static boolean isZeroVersion(String version) {
+    return version == null || version.isBlank() || version.trim().matches("0+(\\.0+){1,3}");
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Content
+
+  /**
+   * Reads every entry once, in file order: PDB ids for a symbol package, and for all entries the inflation
+   * budgets, sizes and CRCs. The nuspec was read already.
+   */
+  private static List<PackageManifest.Pdb> readContent(ZipReader zip, List<Entry> entries, Entry nuspec, Kind kind)
+      throws InvalidPackageException, IOException {
+    List<Entry> inFileOrder = new ArrayList<>(entries);
+    inFileOrder.sort(Comparator.comparingLong(Entry::localHeaderOffset));
+    List<PackageManifest.Pdb> pdbs = new ArrayList<>();
+    for (Entry e : inFileOrder) {
+      if (e == nuspec) {
+        continue;
+      }
+      if (kind == Kind.SYMBOLS && isPdb(e)) {
+        pdbs.add(readPdb(zip, e));
+      } else {
+        zip.verify(e);
+      }
+    }
+    pdbs.sort(Comparator.comparing(PackageManifest.Pdb::path));
+    return List.copyOf(pdbs);
+  }
+
+  /** A broken container explains a broken PDB: on a PDB error, read on, and report the zip's error if there is one. */
+  private static PackageManifest.Pdb readPdb(ZipReader zip, Entry e) throws InvalidPackageException, IOException {
+    try (InputStream in = zip.open(e)) {
+      PdbId id;
+      try {
+        id = PortablePdbReader.read(in, e.name(), e.size());
+      } catch (InvalidPackageException pdbError) {
+        in.transferTo(OutputStream.nullOutputStream());
+        throw pdbError;
+      }
+      in.transferTo(OutputStream.nullOutputStream());
+      return new PackageManifest.Pdb(e.name(), id.guid(), id.stamp());
+    } catch (ZipReader.EntryException ex) {
+      throw ex.unwrap();
     }
   }
 }

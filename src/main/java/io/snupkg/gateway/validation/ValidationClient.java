@@ -20,21 +20,27 @@ public final class ValidationClient {
     this.options = new DeliveryOptions().setSendTimeout(timeout.toMillis());
   }
 
-  /** The manifest, or a failed future with a {@link Rejection}: 400 for a bad package, 503 if the worker cannot answer. */
+  /**
+   * The manifest, or a failed future with a {@link Rejection}: 400 for a bad package, 503 if the worker cannot
+   * answer in time or cannot read the stored file.
+   */
   public Future<PackageManifest> validate(String spoolName, PackageInspector.Kind kind) {
     JsonObject request = new JsonObject().put("spool", spoolName).put("kind", kind.name());
     return vertx.eventBus().<JsonObject>request(ValidationVerticle.ADDRESS, request, options)
-        .map(reply -> PackageManifest.fromJson(reply.body()))
-        .recover(err -> Future.failedFuture(toRejection(err)));
+        .recover(err -> Future.failedFuture(toRejection(err)))
+        .compose(reply -> {
+          JsonObject invalid = reply.body().getJsonObject("invalid");
+          return invalid != null
+              ? Future.failedFuture(Rejection.badRequest(invalid.getString("reason")))
+              : Future.succeededFuture(PackageManifest.fromJson(reply.body().getJsonObject("manifest")));
+        });
   }
 
   private static Rejection toRejection(Throwable err) {
     if (err instanceof ReplyException re) {
       switch (re.failureType()) {
         case RECIPIENT_FAILURE:
-          return re.failureCode() == 400
-              ? Rejection.badRequest(re.getMessage())
-              : Rejection.unavailable(re.getMessage(), RETRY_AFTER);
+          return Rejection.unavailable(re.getMessage(), RETRY_AFTER);
         case TIMEOUT:
           return Rejection.unavailable("Validation of the package timed out; retry later", RETRY_AFTER);
         default:

@@ -57,7 +57,7 @@ class NuspecTest {
     assertEquals("A sample & more package", n.description());
     assertTrue(n.hasAuthors());
     assertTrue(n.hasOwners());
-    assertEquals(List.of("SymbolsPackage", "Dependency"), n.packageTypes());
+    assertEquals(List.of("SymbolsPackage", "Dependency"), n.packageTypeNames());
   }
 
   @Test
@@ -68,7 +68,7 @@ class NuspecTest {
     assertNull(n.description());
     assertFalse(n.hasAuthors());
     assertFalse(n.hasOwners());
-    assertEquals(List.of(), n.packageTypes());
+    assertEquals(List.of(), n.packageTypeNames());
   }
 
   @Test

@@ -17,16 +17,18 @@ import java.util.Map;
 import java.util.Random;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import io.snupkg.gateway.testing.PortablePdb;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class PackageInspectorTest {
-  private static final byte[] PDB = "BSJB\u0001\u0000\u0001\u0000 portable pdb".getBytes(StandardCharsets.ISO_8859_1);
+  private static final byte[] PDB = PortablePdb.write(java.util.UUID.randomUUID(), 7);
 
   @TempDir
   Path dir;
 
-  private final PackageInspector inspector = new PackageInspector();
+  private final PackageInspector inspector = new PackageInspector(
+      new ZipReader.Limits(10_000, 64 << 20, 256 << 20), java.time.Clock.systemUTC());
 
   private static String nuspec(String id, String version, String packageType) {
     return "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
@@ -34,7 +36,7 @@ class PackageInspectorTest {
         + "  <metadata>\n"
         + "    <id>" + id + "</id>\n"
         + "    <version>" + version + "</version>\n"
-        + "    <authors>Lab</authors>\n"
+        + ("SymbolsPackage".equalsIgnoreCase(packageType) ? "" : "    <authors>Lab</authors>\n")
         + "    <description>Test package</description>\n"
         + (packageType == null ? ""
             : "    <packageTypes><packageType name=\"" + packageType + "\" /></packageTypes>\n")
@@ -105,9 +107,17 @@ class PackageInspectorTest {
   }
 
   @Test
-  void upperCaseNuspecExtensionCountsAtTheRoot() throws Exception {
-    Path file = zip("x.snupkg", entries("X.NUSPEC", nuspec("X", "2.0", null), "lib/X.pdb", PDB));
-    assertEquals("2.0.0", inspector.inspect(file, Kind.SYMBOLS).version());
+  void upperCaseNuspecExtensionCountsAtTheRootOfAPackage() throws Exception {
+    Path file = zip("x.nupkg", entries("X.NUSPEC", nuspec("X", "2.0", null), "lib/X.dll", "MZ"));
+    assertEquals("2.0.0", inspector.inspect(file, Kind.PACKAGE).version());
+  }
+
+  @Test
+  void upperCaseNuspecExtensionIsRefusedInASymbolPackageAsNugetOrgDoes() throws Exception {
+    Path file = zip("x.snupkg", entries("X.NUSPEC", nuspec("X", "2.0", "SymbolsPackage"), "lib/X.pdb", PDB));
+    InvalidPackageException e = rejected(file, Kind.SYMBOLS);
+    assertEquals(InvalidPackageException.Rule.ENTRY_EXTENSION, e.rule());
+    assertTrue(e.getMessage().startsWith("X.NUSPEC: files with the extension '.NUSPEC' are not allowed"), e.getMessage());
   }
 
   @Test
@@ -181,7 +191,7 @@ class PackageInspectorTest {
   @Test
   void nuspecInASubfolderNextToTheRootOneIsIgnored() throws Exception {
     Path file = zip("x.snupkg", entries(
-        "X.nuspec", nuspec("X", "1.0.0", null),
+        "X.nuspec", nuspec("X", "1.0.0", "SymbolsPackage"),
         "content/Other.nuspec", nuspec("Other", "9.0.0", null),
         "lib/net45/X.pdb", PDB));
     assertEquals("X", inspector.inspect(file, Kind.SYMBOLS).id());
@@ -268,13 +278,13 @@ class PackageInspectorTest {
   }
 
   @Test
-  void packageWithPdbButNoSymbolsTypeIsAPackage() throws Exception {
+  void packageWithPdbButNoSymbolsTypeIsAPackageAndItsPdbsAreNotIndexed() throws Exception {
     Path file = zip("x.nupkg", entries(
         "X.nuspec", nuspec("X", "3.0.0", "Dependency"),
         "lib/net45/X.dll", "MZ",
         "lib/net45/X.pdb", PDB));
     PackageManifest m = inspector.inspect(file, Kind.PACKAGE);
     assertEquals("3.0.0", m.version());
-    assertEquals(List.of("lib/net45/X.pdb"), m.pdbEntries());
+    assertEquals(List.of(), m.pdbEntries(), "only a symbol package's PDBs are read");
   }
 }
