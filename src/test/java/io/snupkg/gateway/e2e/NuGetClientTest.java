@@ -120,6 +120,27 @@ class NuGetClientTest {
   }
 
   @Test
+  void aWindowsPdbAndADllInTheSymbolsPrintTheEntryAndTheRule() throws Exception {
+    Pair pair = packages("E2e.Rules", "1.0.0");
+    assertTrue(nuget.push(pair.nupkg(), gw.serviceIndex(), gw.key("ci")).printed("Created "));
+    java.util.Map<String, byte[]> entries = TestPackages.snupkgEntries("E2e.Rules", "1.0.0", java.util.UUID.randomUUID());
+    entries.put("lib/net45/E2e.Rules.pdb", "Microsoft C/C++ MSF 7.00\r\n\u001aDS\0\0\0".getBytes(
+        java.nio.charset.StandardCharsets.ISO_8859_1));
+    Files.write(pair.snupkg(), TestPackages.zip(entries));
+    NuGetExe.Run windows = nuget.push(pair.snupkg(), gw.serviceIndex(), gw.key("ci"));
+    assertTrue(windows.printed(FAILED + "400 (lib/net45/E2e.Rules.pdb: is a Windows PDB; symbol packages must contain "
+        + "portable PDBs (build with <DebugType>portable</DebugType>))."), windows.output());
+
+    entries = TestPackages.snupkgEntries("E2e.Rules", "1.0.0", java.util.UUID.randomUUID());
+    entries.put("lib/net45/E2e.Rules.dll", new byte[] {'M', 'Z'});
+    Files.write(pair.snupkg(), TestPackages.zip(entries));
+    NuGetExe.Run dll = nuget.push(pair.snupkg(), gw.serviceIndex(), gw.key("ci"));
+    assertTrue(dll.printed(FAILED + "400 (lib/net45/E2e.Rules.dll: files with the extension '.dll' are not allowed "
+        + "in a symbol package (allowed: .pdb .nuspec .xml .psmdcp .rels .p7s))."), dll.output());
+    assertEquals(List.of(), gw.spoolFiles());
+  }
+
+  @Test
   void symbolsOverTheLimitPrint413NotASocketError() throws Exception {
     Path big = dir.resolve("pkgs/big/E2e.Big.1.0.0.snupkg");
     Files.createDirectories(big.getParent());
