@@ -48,6 +48,7 @@ public final class PackageInspector {
       "description", 4000, "title", 256, "summary", 4000, "tags", 4000, "copyright", 4000, "releaseNotes", 35000);
   private static final Duration FUTURE_TOLERANCE = Duration.ofDays(1);
   private static final Pattern DRIVE = Pattern.compile("^[A-Za-z]:.*");
+  private static final Pattern TRAILING_DOTS_AND_SPACES = Pattern.compile("[. ]+$");
 
   private final ZipReader.Limits limits;
   private final Clock clock;
@@ -141,12 +142,16 @@ public final class PackageInspector {
     }
   }
 
-  /** What two names must not share: collapsed slashes, no "." segments, NFC, invariant lower case. */
+  /**
+   * What two names must not share: collapsed slashes, no "." segments, no trailing dots or spaces (Windows drops
+   * them when it creates the file), NFC, invariant lower case.
+   */
   static String normalized(String name) {
     List<String> parts = new ArrayList<>();
     for (String segment : name.split("/")) {
-      if (!segment.isEmpty() && !segment.equals(".")) {
-        parts.add(segment);
+      String trimmed = TRAILING_DOTS_AND_SPACES.matcher(segment).replaceAll("");
+      if (!trimmed.isEmpty()) {
+        parts.add(trimmed);
       }
     }
     return Normalizer.normalize(String.join("/", parts), Normalizer.Form.NFC).toLowerCase(Locale.ROOT);
@@ -245,9 +250,12 @@ public final class PackageInspector {
     }
   }
 
-  /** No version attribute means 0.0, which is what nuget.org requires. */
+  /**
+   * nuget.org requires the type to equal {@code SymbolsPackage} with .NET {@code Version(0, 0)}: no attribute, or two
+   * zero components. "0.0.0" is another Version (its Build is set), and a blank attribute does not parse.
+   */
   private static boolean isZeroVersion(String version) {
-    return version == null || version.isBlank() || version.trim().matches("0+(\\.0+){1,3}");
+    return version == null || version.trim().matches("0+\\.0+");
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import java.util.UUID;
  * Writes a structurally real portable PDB (ECMA-335 metadata root "BSJB", version "PDB v1.0", the streams
  * #Pdb, #~, #Strings, #GUID and #Blob), as the Portable PDB spec lays it out: the 20-byte PDB id (GUID in .NET
  * memory layout + stamp) opens the #Pdb stream. Optional padding goes into #Blob, so a test can make a big PDB
- * that still opens like one.
+ * that still opens like one. By default #Pdb is the first stream; real compilers write it last, which
+ * {@link #write(UUID, int, int, boolean)} can do too, so a reader is tested against both orders.
  */
 public final class PortablePdb {
   private PortablePdb() {}
@@ -22,10 +23,17 @@ public final class PortablePdb {
   }
 
   public static byte[] write(UUID guid, int stamp, int blobPadding) {
+    return write(guid, stamp, blobPadding, false);
+  }
+
+  /** @param pdbLast put #Pdb after the other streams, as csc and the Roslyn writer do */
+  public static byte[] write(UUID guid, int stamp, int blobPadding, boolean pdbLast) {
     Map<String, byte[]> streams = new LinkedHashMap<>();
     ByteBuffer pdb = le(32);
     pdb.put(guidBytes(guid)).putInt(stamp).putInt(0).putLong(0L); // id, entry point, referenced tables
-    streams.put("#Pdb", pdb.array());
+    if (!pdbLast) {
+      streams.put("#Pdb", pdb.array());
+    }
     ByteBuffer tables = le(24);
     tables.putInt(0).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 1).putLong(0L).putLong(0L);
     streams.put("#~", tables.array());
@@ -36,6 +44,9 @@ public final class PortablePdb {
     new java.util.Random(guid.getLeastSignificantBits()).nextBytes(blob);
     blob[0] = 0; // the blob heap starts with the empty blob
     streams.put("#Blob", blob);
+    if (pdbLast) {
+      streams.put("#Pdb", pdb.array());
+    }
 
     byte[] version = "PDB v1.0".getBytes(StandardCharsets.US_ASCII);
     int versionLength = align(version.length + 1);
@@ -58,6 +69,16 @@ public final class PortablePdb {
     out.writeBytes(root.array());
     streams.values().forEach(out::writeBytes);
     return out.toByteArray();
+  }
+
+  /**
+   * The start of a Windows (MSF 7.00) PDB: its magic and a superblock with a 4 KiB block size, then zeros. What
+   * {@code <DebugType>full</DebugType>} writes, for tests of the "not portable" reason.
+   */
+  public static byte[] windows() {
+    ByteBuffer msf = le(4096);
+    msf.put("Microsoft C/C++ MSF 7.00\r\n\u001aDS\0\0\0".getBytes(StandardCharsets.ISO_8859_1)).putInt(4096);
+    return msf.array();
   }
 
   /** The GUID in .NET memory layout: Data1 u32, Data2 u16, Data3 u16 little-endian, then 8 bytes as they are. */

@@ -18,6 +18,9 @@ import java.util.zip.ZipOutputStream;
  * {@code lib/net45/ID.dll} in the nupkg where the snupkg has the matching portable {@code lib/net45/ID.pdb}.
  */
 public final class TestPackages {
+  /** The DOS time of every entry {@link #zip} writes (DOS times have no zone; the gateway reads them as UTC). */
+  public static final java.time.LocalDateTime ENTRY_TIME = java.time.LocalDateTime.of(2025, 1, 1, 0, 0);
+
   private TestPackages() {}
 
   /** A package and its symbol package, written as {@code ID.VERSION.nupkg} and {@code ID.VERSION.snupkg}. */
@@ -111,11 +114,26 @@ public final class TestPackages {
   }
 
   public static byte[] zip(Map<String, byte[]> entries) {
+    return zip(entries, ZipEntry.DEFLATED);
+  }
+
+  /**
+   * @param method {@link ZipEntry#STORED} keeps each entry's bytes as they are in the file, for tests that
+   *     corrupt an entry's data in place; every entry is dated {@link #ENTRY_TIME}
+   */
+  public static byte[] zip(Map<String, byte[]> entries, int method) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
       for (Map.Entry<String, byte[]> e : entries.entrySet()) {
         ZipEntry entry = new ZipEntry(e.getKey());
-        entry.setTimeLocal(java.time.LocalDateTime.of(2025, 1, 1, 0, 0)); // same input, same bytes
+        entry.setTimeLocal(ENTRY_TIME); // same input, same bytes
+        if (method == ZipEntry.STORED) {
+          java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+          crc.update(e.getValue());
+          entry.setMethod(ZipEntry.STORED);
+          entry.setSize(e.getValue().length);
+          entry.setCrc(crc.getValue());
+        }
         zip.putNextEntry(entry);
         zip.write(e.getValue());
         zip.closeEntry();

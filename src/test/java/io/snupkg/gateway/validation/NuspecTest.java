@@ -8,13 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class NuspecTest {
   private static final String NS = "http://schemas.microsoft.com/packaging/2010/07/nuspec.xsd";
@@ -30,6 +33,23 @@ class NuspecTest {
   private static InvalidPackageException invalid(byte[] bytes) {
     return assertThrows(InvalidPackageException.class,
         () -> Nuspec.read(new ByteArrayInputStream(bytes), "X.nuspec"));
+  }
+
+  /** Refused for its XML (not for a missing field), with the entry name first. */
+  private static InvalidPackageException invalidXml(String xml) {
+    InvalidPackageException e = invalid(xml);
+    assertEquals(InvalidPackageException.Rule.NUSPEC_XML, e.rule(), e.getMessage());
+    assertTrue(e.getMessage().startsWith("X.nuspec: "), e.getMessage());
+    return e;
+  }
+
+  private static byte[] withBom(int[] bom, String xml, Charset charset) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (int b : bom) {
+      out.write(b);
+    }
+    out.writeBytes(xml.getBytes(charset));
+    return out.toByteArray();
   }
 
   @Test
@@ -58,6 +78,47 @@ class NuspecTest {
     assertTrue(n.hasAuthors());
     assertTrue(n.hasOwners());
     assertEquals(List.of("SymbolsPackage", "Dependency"), n.packageTypeNames());
+    assertEquals(List.of(new Nuspec.PackageType("SymbolsPackage", null), new Nuspec.PackageType("Dependency", "1.0")),
+        n.packageTypes(), "the version attribute is read, and null when absent");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"UTF-16LE", "UTF-16BE"})
+  void utf16WithByteOrderMarkIsRead(String charsetName) throws Exception {
+    // Windows editors save "Unicode" text as UTF-16 with a BOM, and NuGet reads such nuspecs.
+    Charset charset = Charset.forName(charsetName);
+    int[] bom = charset == StandardCharsets.UTF_16LE ? new int[] {0xFF, 0xFE} : new int[] {0xFE, 0xFF};
+    String xml = "<?xml version=\"1.0\" encoding=\"utf-16\"?>\n<package xmlns=\"" + NS + "\"><metadata>"
+        + "<id>Lab.Utf16</id><version>1.0.0</version><description>Zürich \u20ac \ud83d\ude00</description>"
+        + "</metadata></package>";
+    Nuspec n = Nuspec.read(new ByteArrayInputStream(withBom(bom, xml, charset)), "X.nuspec");
+    assertEquals("Lab.Utf16", n.id());
+    assertEquals("Zürich \u20ac \ud83d\ude00", n.description());
+  }
+
+  @Test
+  void invalidUtf16IsRejected() {
+    // An odd byte count cannot be UTF-16: the last code unit is cut.
+    InvalidPackageException e = invalid(new byte[] {(byte) 0xFF, (byte) 0xFE, '<', 0, 'p'});
+    assertEquals(InvalidPackageException.Rule.NUSPEC_XML, e.rule());
+    assertEquals("X.nuspec: is not valid UTF-16", e.getMessage());
+  }
+
+  @Test
+  void metadataElementThatAppearsTwiceIsRejected() {
+    // Which <id> would count depends on the reader; NuGet and the gateway must not disagree about the id.
+    InvalidPackageException e = invalid(
+        "<package><metadata><id>Good</id><version>1.0</version><id>Evil</id></metadata></package>");
+    assertEquals(InvalidPackageException.Rule.NUSPEC_METADATA, e.rule());
+    assertEquals("X.nuspec: package/metadata/id appears more than once", e.getMessage());
+  }
+
+  @Test
+  void sameElementInAnotherPlaceIsNotADuplicate() throws Exception {
+    Nuspec n = read("<package><metadata><id>X</id><version>1.0</version>"
+        + "<dependencies><group><dependency id=\"Y\" version=\"1.0\"/></group></dependencies>"
+        + "<repository><id>not metadata</id></repository></metadata><files><file><id>Z</id></file></files></package>");
+    assertEquals("X", n.id());
   }
 
   @Test
@@ -99,18 +160,26 @@ class NuspecTest {
     String xml = "<?xml version=\"1.0\"?>\n"
         + "<!DOCTYPE package [ <!ENTITY xxe SYSTEM \"file:///etc/passwd\"> ]>\n"
         + "<package><metadata><id>&xxe;</id><version>1.0.0</version></metadata></package>";
-    InvalidPackageException e = invalid(xml);
-    assertTrue(e.getMessage().startsWith("X.nuspec"), e.getMessage());
+    InvalidPackageException e = invalidXml(xml);
+    assertEquals("X.nuspec: DTDs and entity references are not allowed", e.getMessage());
     assertFalse(e.getMessage().contains("root:"), "no file content leaks: " + e.getMessage());
   }
 
   @Test
   @Timeout(value = 5, unit = TimeUnit.SECONDS)
   void rejectsExternalDtd() {
-    InvalidPackageException e = invalid("<?xml version=\"1.0\"?>\n"
+    InvalidPackageException e = invalidXml("<?xml version=\"1.0\"?>\n"
         + "<!DOCTYPE package SYSTEM \"http://127.0.0.1:1/evil.dtd\">\n"
         + "<package><metadata><id>X</id><version>1.0.0</version></metadata></package>");
-    assertTrue(e.getMessage().startsWith("X.nuspec"), e.getMessage());
+    assertEquals("X.nuspec: DTDs and entity references are not allowed", e.getMessage());
+  }
+
+  @Test
+  void rejectsAnyDoctype() {
+    // Even a harmless one: "no DTD at all" is a rule that needs no judgement of what a DTD could do.
+    InvalidPackageException e = invalidXml(
+        "<!DOCTYPE package>\n<package><metadata><id>X</id><version>1.0.0</version></metadata></package>");
+    assertEquals("X.nuspec: DTDs and entity references are not allowed", e.getMessage());
   }
 
   @Test
@@ -124,14 +193,16 @@ class NuspecTest {
       dtd.append(" <!ENTITY lol").append(i).append(" \"").append(prev.repeat(10)).append("\">\n");
     }
     dtd.append("]>\n<package><metadata><id>&lol9;</id><version>1.0.0</version></metadata></package>");
-    InvalidPackageException e = invalid(dtd.toString());
-    assertTrue(e.getMessage().startsWith("X.nuspec"), e.getMessage());
+    InvalidPackageException e = invalidXml(dtd.toString());
+    assertEquals("X.nuspec: DTDs and entity references are not allowed", e.getMessage());
   }
 
   @Test
   @Timeout(value = 5, unit = TimeUnit.SECONDS)
   void rejectsUndeclaredEntityReference() {
-    invalid("<package><metadata><id>&foo;</id><version>1.0.0</version></metadata></package>");
+    InvalidPackageException e =
+        invalidXml("<package><metadata><id>&foo;</id><version>1.0.0</version></metadata></package>");
+    assertTrue(e.getMessage().contains("not well-formed XML"), e.getMessage());
   }
 
   private static String nested(int depth) {
@@ -170,8 +241,8 @@ class NuspecTest {
     String head = "<package><metadata><id>X</id><version>1.0</version><description>";
     String tail = "</description></metadata></package>";
     String xml = head + "x".repeat(Nuspec.MAX_BYTES) + tail;
-    InvalidPackageException e = invalid(xml);
-    assertTrue(e.getMessage().startsWith("X.nuspec"), e.getMessage());
+    InvalidPackageException e = invalidXml(xml);
+    assertEquals("X.nuspec: larger than " + Nuspec.MAX_BYTES + " bytes when inflated", e.getMessage());
   }
 
   @Test
@@ -204,9 +275,10 @@ class NuspecTest {
         return len;
       }
     };
-    Exception e = assertThrows(Exception.class, () -> Nuspec.read(endless, "X.nuspec"));
-    assertTrue(e instanceof InvalidPackageException || e instanceof IOException, e.toString());
-    assertTrue(e.getMessage().startsWith("X.nuspec"), e.getMessage());
+    // A reason for the client (NUSPEC_XML), not an IOException that would read as the gateway's own failure.
+    InvalidPackageException e = assertThrows(InvalidPackageException.class, () -> Nuspec.read(endless, "X.nuspec"));
+    assertEquals(InvalidPackageException.Rule.NUSPEC_XML, e.rule());
+    assertEquals("X.nuspec: larger than " + Nuspec.MAX_BYTES + " bytes when inflated", e.getMessage());
   }
 
   @Test
@@ -251,7 +323,18 @@ class NuspecTest {
     out.write(0xC3);
     out.write(0x28);
     out.writeBytes("</id><version>1.0</version></metadata></package>".getBytes(StandardCharsets.US_ASCII));
-    InvalidPackageException e = invalid(out.toByteArray());
-    assertTrue(e.getMessage().startsWith("X.nuspec"), e.getMessage());
+    // Bad bytes must become the client's reason, not parser noise on the gateway's stderr.
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream original = System.err;
+    InvalidPackageException e;
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      e = invalid(out.toByteArray());
+    } finally {
+      System.setErr(original);
+    }
+    assertEquals(InvalidPackageException.Rule.NUSPEC_XML, e.rule());
+    assertEquals("X.nuspec: is not valid UTF-8", e.getMessage());
+    assertEquals("", err.toString(StandardCharsets.UTF_8), "nothing printed to System.err");
   }
 }
