@@ -187,6 +187,9 @@ public final class ZipReader implements Closeable {
       cdOffset = zip64[5];
       cdEnd = zip64[6];
     }
+    if (count < 0 || cdSize < 0 || cdOffset < 0) {
+      throw structure("the end of central directory record is corrupt");
+    }
     if (disk != 0 || cdDisk != 0 || diskEntries != count) {
       throw structure("multi-volume archives are not supported");
     }
@@ -194,7 +197,7 @@ public final class ZipReader implements Closeable {
       throw new InvalidPackageException(Rule.ZIP_BUDGET,
           "The " + noun + " has " + count + " entries; at most " + limits.maxEntries() + " are allowed");
     }
-    if (cdOffset < 0 || cdSize < 0 || cdOffset + cdSize != cdEnd) {
+    if (cdOffset > cdEnd || cdSize != cdEnd - cdOffset) {
       throw structure("the central directory is not where the end record says it is");
     }
     List<Entry> result = new ArrayList<>((int) count);
@@ -231,7 +234,7 @@ public final class ZipReader implements Closeable {
       throw structure("bad zip64 end of central directory locator");
     }
     long recordOffset = locator.getLong(8);
-    if (recordOffset < 0 || recordOffset + 56 > eocd - 20) {
+    if (recordOffset < 0 || recordOffset > eocd - 20 - 56) {
       throw structure("bad zip64 end of central directory locator");
     }
     ByteBuffer rec = read(recordOffset, 56);
@@ -239,7 +242,7 @@ public final class ZipReader implements Closeable {
       throw structure("the zip64 end of central directory record is missing");
     }
     long recordSize = rec.getLong(4);
-    if (recordSize < 44 || recordOffset + 12 + recordSize != eocd - 20) {
+    if (recordSize < 44 || recordSize != eocd - 20 - 12 - recordOffset) {
       throw structure("bad zip64 end of central directory record");
     }
     return new long[] {u32(rec, 16), u32(rec, 20), rec.getLong(24), rec.getLong(32), rec.getLong(40),
@@ -317,7 +320,7 @@ public final class ZipReader implements Closeable {
   /** Compares the local header with the central record; returns where the entry's data starts. */
   private long checkLocalHeader(String name, byte[] rawName, int flags, int method, int time, int date, long crc,
       long csize, long usize, long offset) throws IOException, InvalidPackageException {
-    if (offset < 0 || offset + 30 > fileSize) {
+    if (offset < 0 || offset > fileSize - 30) {
       throw entryStructure(name, "its local header is out of bounds");
     }
     ByteBuffer h = read(offset, 30);
@@ -337,6 +340,9 @@ public final class ZipReader implements Closeable {
     if (u16(h, 10) != time || u16(h, 12) != date) {
       throw mismatch(name, "modification time");
     }
+    if (csize > fileSize - dataOffset) {
+      throw entryStructure(name, "its data runs past the end of the archive");
+    }
     if ((flags & FLAG_DESCRIPTOR) == 0) {
       long localCrc = u32(h, 14);
       long localCsize = u32(h, 18);
@@ -351,9 +357,6 @@ public final class ZipReader implements Closeable {
       }
     } else {
       checkDataDescriptor(name, dataOffset + csize, crc, csize, usize);
-    }
-    if (dataOffset + csize > fileSize) {
-      throw entryStructure(name, "its data runs past the end of the archive");
     }
     return dataOffset;
   }
@@ -502,7 +505,11 @@ public final class ZipReader implements Closeable {
     private void finish() throws EntryException {
       done = true;
       if (inflater != null) {
-        long consumed = inflater.getBytesRead() - (dummyFed ? 1 : 0);
+        if (dummyFed && inflater.getRemaining() == 0) {
+          // zlib used the padding byte as data: the entry's own deflate stream was cut short.
+          throw fail(Rule.ZIP_CORRUPT, entry.name() + ": the compressed data is truncated");
+        }
+        long consumed = inflater.getBytesRead(); // an unused padding byte is still "remaining", not read
         if (consumed != entry.compressedSize() || inflater.getRemaining() > (dummyFed ? 1 : 0)) {
           throw fail(Rule.ZIP_HEADER_MISMATCH, entry.name() + ": the compressed data does not end where its "
               + "headers say it does");
@@ -586,14 +593,14 @@ public final class ZipReader implements Closeable {
       throw new InvalidPackageException(Rule.ZIP_STRUCTURE, name + ": zip64 sizes are missing");
     }
     long value = zip64.get().getLong(index * 8);
-    if (value < 0) {
+    if (value < 0 || value == Long.MAX_VALUE) {
       throw new InvalidPackageException(Rule.ZIP_STRUCTURE, name + ": zip64 size out of range");
     }
     return value;
   }
 
   private ByteBuffer read(long pos, int length) throws IOException, InvalidPackageException {
-    if (pos < 0 || length < 0 || pos + length > fileSize) {
+    if (pos < 0 || length < 0 || pos > fileSize - length) {
       throw structure("truncated");
     }
     ByteBuffer buf = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);

@@ -43,12 +43,7 @@ class SymbolPushTest {
 
   @AfterAll
   void stop() throws Exception {
-    if (http != null) {
-      http.close();
-    }
-    if (gw != null) {
-      gw.close();
-    }
+    GatewayFixture.closeAll(http, gw);
   }
 
   private void pushPackage(String id, String version, String subject) {

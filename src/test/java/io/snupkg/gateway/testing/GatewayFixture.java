@@ -149,4 +149,17 @@ public final class GatewayFixture implements AutoCloseable {
       vertx.close().await(30, TimeUnit.SECONDS);
     }
   }
+
+  /** Closes a class-wide client and fixture in @AfterAll, either of which may not have been created. */
+  public static void closeAll(Http http, GatewayFixture gw) throws Exception {
+    try {
+      if (http != null) {
+        http.close();
+      }
+    } finally {
+      if (gw != null) {
+        gw.close();
+      }
+    }
+  }
 }
