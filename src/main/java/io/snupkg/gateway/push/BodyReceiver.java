@@ -1,21 +1,21 @@
 package io.snupkg.gateway.push;
 
-import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.snupkg.gateway.http.ClientGoneException;
 import io.snupkg.gateway.http.Rejection;
 import io.snupkg.gateway.storage.SpoolArea;
 import io.snupkg.gateway.storage.SpoolArea.SpoolFile;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpServerFileUpload;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.streams.Pipe;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,8 +25,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Two body shapes are accepted. {@code multipart/form-data} as the NuGet client sends it (quoted boundary,
  * unquoted disposition parameters, one part): the first file part is the package, later parts are ignored, as
- * on nuget.org; parsing is Vert.x's streaming multipart decoder. Any other content type: the raw body is the
- * package.
+ * on nuget.org; parsing is {@link MultipartFileStream}'s. Any other content type: the raw body is the package.
  *
  * <p>The size limit counts every byte of the request (framing included, as nuget.org and IIS do). Crossing it
  * fails the transfer with 413 at once. On any failure the spool file is deleted before the future fails, so no
@@ -68,11 +67,7 @@ public final class BodyReceiver {
     private final String what;
     private final DigestingWriteStream sink;
     private final Promise<Received> result = Promise.promise();
-    private long requestBytes;
     private Pipe<Buffer> pipe;
-    private boolean partSeen;
-    private boolean requestEnded;
-    private boolean partEnded;
     private boolean finished; // set at once; the result completes only after the spool file is handled
 
     Transfer(HttpServerRequest request, SpoolFile file, long limit, String what) {
@@ -93,13 +88,7 @@ public final class BodyReceiver {
         startMultipart();
       } else {
         pipe = request.pipe();
-        pipe.to(sink).onComplete(ar -> {
-          if (ar.succeeded()) {
-            succeed();
-          } else {
-            fail(ar.cause());
-          }
-        });
+        pipe.to(sink).onComplete(this::piped);
       }
       request.resume();
       return result.future();
@@ -111,48 +100,21 @@ public final class BodyReceiver {
     }
 
     private void startMultipart() {
-      String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
-      if (!type.toLowerCase(Locale.ROOT).matches(".*;\\s*boundary=\\s*\"?[^\";\\s]+.*")) {
+      Optional<String> boundary = MultipartFileStream.boundary(request.getHeader(HttpHeaders.CONTENT_TYPE));
+      if (boundary.isEmpty()) {
         fail(Rejection.badRequest("The multipart/form-data Content-Type has no valid boundary"));
         return;
       }
-      try {
-        request.setExpectMultipart(true);
-      } catch (IllegalStateException e) {
-        fail(Rejection.badRequest("The multipart/form-data Content-Type has no valid boundary"));
-        return;
-      }
-      request.exceptionHandler(this::fail);
-      // Raw chunks still reach this handler after the decoder has seen them: the exact request size.
-      request.handler(chunk -> withinLimit(requestBytes += chunk.length()));
-      request.uploadHandler(this::onPart);
-      request.endHandler(v -> {
-        requestEnded = true;
-        if (!partSeen) {
-          fail(Rejection.badRequest("The multipart/form-data body has no file part; send the " + what
-              + " as its first file part or as the raw request body"));
-        } else if (partEnded) {
-          succeed();
-        }
-      });
+      pipe = request.pipe();
+      pipe.to(new MultipartFileStream(boundary.get(), sink, this::withinLimit, what)).onComplete(this::piped);
     }
 
-    private void onPart(HttpServerFileUpload upload) {
-      if (partSeen || finished) {
-        return; // only the first file part is the package; later parts are read and dropped
+    private void piped(AsyncResult<Void> ar) {
+      if (ar.succeeded()) {
+        succeed();
+      } else {
+        fail(ar.cause());
       }
-      partSeen = true;
-      pipe = upload.pipe();
-      pipe.to(sink).onComplete(ar -> {
-        if (ar.failed()) {
-          fail(ar.cause());
-          return;
-        }
-        partEnded = true;
-        if (requestEnded) {
-          succeed();
-        }
-      });
     }
 
     private boolean withinLimit(long bytes) {
@@ -189,12 +151,6 @@ public final class BodyReceiver {
     private Throwable classify(Throwable cause) {
       if (cause instanceof Rejection || cause instanceof ClientGoneException) {
         return cause;
-      }
-      if (cause instanceof HttpPostRequestDecoder.ErrorDataDecoderException
-          || cause instanceof HttpPostRequestDecoder.TooLongFormFieldException
-          || cause instanceof HttpPostRequestDecoder.TooManyFormFieldsException) {
-        return Rejection.badRequest("The multipart/form-data body is malformed ("
-            + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()) + ")");
       }
       if (cause instanceof HttpClosedException || request.response().closed()) {
         return new ClientGoneException("connection closed during the upload");

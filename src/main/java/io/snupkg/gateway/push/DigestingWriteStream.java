@@ -1,7 +1,6 @@
 package io.snupkg.gateway.push;
 
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.streams.WriteStream;
@@ -15,8 +14,7 @@ import java.util.function.LongPredicate;
  * hash and size are known the moment the body ends, without reading the file again. The digest reads each
  * buffer in place (no copy per chunk).
  */
-final class DigestingWriteStream implements WriteStream<Buffer> {
-  private final WriteStream<Buffer> delegate;
+final class DigestingWriteStream extends ForwardingWriteStream {
   private final MessageDigest sha512;
   private final LongPredicate admit;
   private long bytes;
@@ -26,7 +24,7 @@ final class DigestingWriteStream implements WriteStream<Buffer> {
    *     owner enforces its size limit there and has already failed the transfer)
    */
   DigestingWriteStream(WriteStream<Buffer> delegate, LongPredicate admit) {
-    this.delegate = delegate;
+    super(delegate);
     this.admit = admit;
     try {
       this.sha512 = MessageDigest.getInstance("SHA-512");
@@ -56,28 +54,5 @@ final class DigestingWriteStream implements WriteStream<Buffer> {
   @Override
   public Future<Void> end() {
     return delegate.end();
-  }
-
-  @Override
-  public DigestingWriteStream exceptionHandler(Handler<Throwable> handler) {
-    delegate.exceptionHandler(handler);
-    return this;
-  }
-
-  @Override
-  public DigestingWriteStream setWriteQueueMaxSize(int maxSize) {
-    delegate.setWriteQueueMaxSize(maxSize);
-    return this;
-  }
-
-  @Override
-  public boolean writeQueueFull() {
-    return delegate.writeQueueFull();
-  }
-
-  @Override
-  public DigestingWriteStream drainHandler(Handler<Void> handler) {
-    delegate.drainHandler(handler);
-    return this;
   }
 }

@@ -1,5 +1,6 @@
 package io.snupkg.gateway.push;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,10 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.snupkg.gateway.http.Rejection;
 import io.snupkg.gateway.testing.GatewayFixture;
 import io.snupkg.gateway.testing.Multipart;
+import io.snupkg.gateway.testing.Http;
+import io.snupkg.gateway.testing.TestPackages;
 import io.snupkg.gateway.testing.RawHttp;
 import io.snupkg.gateway.testing.RawHttp.Head;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -166,6 +170,28 @@ class UploadProtocolTest {
       awaitTrue(() -> !gw.spoolFiles().isEmpty(), "the upload reached the spool");
     }
     awaitTrue(() -> gw.spoolFiles().isEmpty(), "the spool file was removed after the client left");
+  }
+
+  @Test
+  void aChunkThatEndsInTheCrBeforeTheClosingBoundaryStoresTheExactPackage() throws Exception {
+    // Netty's multipart decoder kept that CR as file content (netty/netty#17383): the package grew a byte.
+    byte[] nupkg = TestPackages.nupkg("Split.Cr", "1.0.0");
+    Multipart m = new Multipart();
+    byte[] body = m.wrap(nupkg);
+    int cut = body.length - m.tail().length + 1;
+    try (RawHttp c = new RawHttp(gw.port())) {
+      c.write("PUT /api/v2/package/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-NuGet-ApiKey: " + key
+          + "\r\nContent-Type: " + m.contentType() + "\r\nTransfer-Encoding: chunked\r\n\r\n");
+      c.chunk(Arrays.copyOfRange(body, 0, cut));
+      Thread.sleep(50); // two reads on the server, not one
+      c.chunk(Arrays.copyOfRange(body, cut, body.length)).lastChunk();
+      assertEquals(201, c.readHead().status());
+    }
+    try (Http http = new Http(gw.vertx, gw.port())) {
+      Http.Reply download = http.get("/v3/flatcontainer/split.cr/1.0.0/split.cr.1.0.0.nupkg");
+      assertEquals(200, download.status());
+      assertArrayEquals(nupkg, download.bytes().getBytes());
+    }
   }
 
   @Test
