@@ -545,14 +545,29 @@ public final class ZipReader implements Closeable {
   // ---------------------------------------------------------------------------------------------------------
   // Fields
 
+  /**
+   * UTF-8 when flagged so (and then strictly). Unflagged names are read as .NET reads them, UTF-8, falling back to
+   * the format's CP437 only when the bytes are not UTF-8: the names compared for duplicates must be the names a
+   * NuGet client will create.
+   */
   private static String decodeName(byte[] raw, int flags) throws InvalidPackageException {
     try {
-      Charset charset = (flags & FLAG_UTF8) != 0 ? StandardCharsets.UTF_8 : CP437;
-      return charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw)).toString();
+      return strict(StandardCharsets.UTF_8, raw);
     } catch (CharacterCodingException e) {
-      throw new InvalidPackageException(Rule.ENTRY_NAME, "An entry name is not valid UTF-8");
+      if ((flags & FLAG_UTF8) != 0) {
+        throw new InvalidPackageException(Rule.ENTRY_NAME, "An entry name is not valid UTF-8");
+      }
     }
+    try {
+      return strict(CP437, raw);
+    } catch (CharacterCodingException e) {
+      throw new InvalidPackageException(Rule.ENTRY_NAME, "An entry name cannot be decoded");
+    }
+  }
+
+  private static String strict(Charset charset, byte[] raw) throws CharacterCodingException {
+    return charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw)).toString();
   }
 
   /** DOS time, or the Unix mtime of an extended-timestamp field when there is one (it is in UTC). */

@@ -353,7 +353,16 @@ class ZipReaderTest {
   }
 
   @Test
-  void nameWithoutUtf8FlagIsCp437() throws Exception {
+  void nameWithoutUtf8FlagIsReadAsUtf8WhenItIsLikeDotNetDoes() throws Exception {
+    RawZip zip = new RawZip();
+    zip.add("caf\u00e9.txt".getBytes(java.nio.charset.StandardCharsets.UTF_8), HELLO);
+    try (ZipReader reader = open(write(zip), LIMITS)) {
+      assertEquals("caf\u00e9.txt", reader.entries().get(0).name());
+    }
+  }
+
+  @Test
+  void nameWithoutUtf8FlagThatIsNotUtf8IsCp437() throws Exception {
     RawZip zip = new RawZip();
     zip.add(new byte[] {'c', 'a', 'f', (byte) 0x82, '.', 't', 'x', 't'}, HELLO);
     zip.add("caf\u00e9.md", HELLO).flags(1 << 11);
