@@ -45,7 +45,7 @@ final class DigestingWriteStream extends ForwardingWriteStream {
   public Future<Void> write(Buffer data) {
     bytes += data.length();
     if (!admit.test(bytes)) {
-      return Future.failedFuture("refused: over the size limit");
+      return refuse(new IllegalStateException("refused: over the size limit"));
     }
     sha512.update(((BufferInternal) data).getByteBuf().nioBuffer());
     return delegate.write(data);

@@ -1,5 +1,6 @@
 package io.snupkg.gateway.push;
 
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.WriteStream;
@@ -10,6 +11,7 @@ import io.vertx.core.streams.WriteStream;
  */
 abstract class ForwardingWriteStream implements WriteStream<Buffer> {
   protected final WriteStream<Buffer> delegate;
+  private boolean refused;
 
   protected ForwardingWriteStream(WriteStream<Buffer> delegate) {
     this.delegate = delegate;
@@ -27,9 +29,19 @@ abstract class ForwardingWriteStream implements WriteStream<Buffer> {
     return this;
   }
 
+  /**
+   * A refused write fails the transfer at once, and its owner closes the spool file before the pipe asks this
+   * stream whether it is full: after a refusal the delegate is not asked again (a closed file would throw).
+   */
   @Override
   public boolean writeQueueFull() {
-    return delegate.writeQueueFull();
+    return !refused && delegate.writeQueueFull();
+  }
+
+  /** Marks this stream as done taking data and returns the failure to give back from {@code write}. */
+  protected Future<Void> refuse(Throwable failure) {
+    refused = true;
+    return Future.failedFuture(failure);
   }
 
   @Override

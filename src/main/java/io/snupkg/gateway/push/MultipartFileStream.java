@@ -73,12 +73,12 @@ final class MultipartFileStream extends ForwardingWriteStream {
   public Future<Void> write(Buffer data) {
     received += data.length();
     if (!admit.test(received)) {
-      return Future.failedFuture("refused: over the size limit");
+      return refuse(new IllegalStateException("refused: over the size limit"));
     }
     try {
       return process(data);
     } catch (Rejection r) {
-      return Future.failedFuture(r);
+      return refuse(r);
     }
   }
 
