@@ -18,4 +18,4 @@ if grep -E "Unhandled exception" "$log"; then
   echo "FAIL: an exception escaped a handler during the tests (see the log above)" >&2
   exit 1
 fi
-echo "test.sh: all tests passed; no blocked-thread warnings"
+echo "test.sh: all tests passed; no blocked event loop, no unhandled exception"
