@@ -1,19 +1,26 @@
 package io.snupkg.gateway;
 
 import io.snupkg.gateway.auth.FileKeyAuthority;
+import io.snupkg.gateway.auth.KeyAuthority;
+import io.snupkg.gateway.auth.UpstreamKeyAuthority;
 import io.snupkg.gateway.config.GatewayConfig;
 import io.snupkg.gateway.feed.FlatContainerIndexHandler;
 import io.snupkg.gateway.feed.LocalFolderFeed;
 import io.snupkg.gateway.feed.NupkgDownloadHandler;
+import io.snupkg.gateway.feed.PackageFeed;
+import io.snupkg.gateway.feed.UpstreamFeed;
+import io.snupkg.gateway.feed.WaitingFeed;
 import io.snupkg.gateway.http.ErrorResponder;
 import io.snupkg.gateway.http.HttpVerticle;
 import io.snupkg.gateway.http.ManagementVerticle;
 import io.snupkg.gateway.http.Readiness;
+import io.snupkg.gateway.http.Rejection;
 import io.snupkg.gateway.http.Routes;
 import io.snupkg.gateway.http.ServiceIndexHandler;
 import io.snupkg.gateway.http.BaseUrl;
 import io.snupkg.gateway.push.Admission;
 import io.snupkg.gateway.push.BodyReceiver;
+import io.snupkg.gateway.push.PackageProxyHandler;
 import io.snupkg.gateway.push.PackagePushHandler;
 import io.snupkg.gateway.push.SymbolPushHandler;
 import io.snupkg.gateway.push.UploadPipeline;
@@ -21,16 +28,21 @@ import io.snupkg.gateway.storage.FileSystemBlobStore;
 import io.snupkg.gateway.storage.PackageOwners;
 import io.snupkg.gateway.storage.SpoolArea;
 import io.snupkg.gateway.storage.SymbolPackageStore;
+import io.snupkg.gateway.upstream.UpstreamClient;
 import io.snupkg.gateway.validation.ValidationClient;
 import io.snupkg.gateway.validation.PackageInspector;
 import io.snupkg.gateway.validation.ValidationVerticle;
 import io.snupkg.gateway.validation.ZipReader;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.ThreadingModel;
+import io.vertx.core.http.HttpClient;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -46,13 +58,13 @@ public final class Gateway {
 
   private final Vertx vertx;
   private final Readiness readiness;
-  private final FileKeyAuthority authority;
+  private final KeyAuthority authority;
   private final List<HttpVerticle> httpVerticles;
   private final ManagementVerticle management;
   private final String httpDeployment;
   private final List<String> otherDeployments;
 
-  private Gateway(Vertx vertx, Readiness readiness, FileKeyAuthority authority, List<HttpVerticle> httpVerticles,
+  private Gateway(Vertx vertx, Readiness readiness, KeyAuthority authority, List<HttpVerticle> httpVerticles,
       ManagementVerticle management, String httpDeployment, List<String> otherDeployments) {
     this.vertx = vertx;
     this.readiness = readiness;
@@ -67,21 +79,17 @@ public final class Gateway {
     FileSystemBlobStore store = new FileSystemBlobStore(vertx, config.storage().path());
     SpoolArea spool = new SpoolArea(vertx, config.storage().path());
     Readiness readiness = new Readiness();
+    boolean proxyAuth = config.auth().type() == GatewayConfig.AuthType.UPSTREAM;
     return vertx.executeBlocking(() -> {
       spool.prepare();
-      return FileKeyAuthority.start(vertx, config.auth().file(), clock);
+      return proxyAuth ? new UpstreamKeyAuthority(vertx, config.auth(), clock)
+          : (KeyAuthority) FileKeyAuthority.start(vertx, config.auth().file(), clock);
     }).compose(authority -> {
       ErrorResponder errors = new ErrorResponder(vertx, config.limits().drainTimeout(), config.limits().drainMaxBytes());
       UploadPipeline pipeline = new UploadPipeline(vertx, new Admission(authority), new BodyReceiver(spool),
-          new ValidationClient(vertx, config.validation().timeout()), authority, new PackageOwners(store), spool, errors);
-      LocalFolderFeed feed = new LocalFolderFeed(store);
-      Routes routes = new Routes(
-          new ServiceIndexHandler(new BaseUrl(config.http().publicBaseUrl())),
-          new PackagePushHandler(pipeline, feed, config.limits().maxPackageSize()),
-          new SymbolPushHandler(pipeline, feed, new SymbolPackageStore(store), config.limits().maxSymbolPackageSize(), clock),
-          new FlatContainerIndexHandler(feed),
-          new NupkgDownloadHandler(feed));
-
+          new ValidationClient(vertx, config.validation().timeout()), authority,
+          proxyAuth ? Optional.empty() : Optional.of(new PackageOwners(store)), spool, errors);
+      Routes routes = routes(vertx, config, clock, store, pipeline, errors);
       int workers = config.validation().workers();
       PackageInspector inspector = new PackageInspector(new ZipReader.Limits(config.validation().maxEntries(),
           config.validation().maxEntrySize(), config.validation().maxTotalSize()), clock);
@@ -119,6 +127,34 @@ public final class Gateway {
           })
           .onFailure(err -> authority.stop());
     });
+  }
+
+  /** The local feed and its routes, or the upstream feed with the package pass-through. */
+  private static Routes routes(Vertx vertx, GatewayConfig config, Clock clock, FileSystemBlobStore store,
+      UploadPipeline pipeline, ErrorResponder errors) {
+    BaseUrl baseUrl = new BaseUrl(config.http().publicBaseUrl());
+    SymbolPackageStore symbols = new SymbolPackageStore(store);
+    long symbolLimit = config.limits().maxSymbolPackageSize();
+    if (config.feed().type() == GatewayConfig.FeedType.UPSTREAM) {
+      UpstreamFeed feed = new UpstreamFeed(vertx, config.feed(), clock);
+      PackageFeed parents = new WaitingFeed(vertx, feed, config.feed().parentWait());
+      HttpClient client = vertx.createHttpClient(
+          UpstreamClient.clientOptions(config.feed().upstream(), config.feed().timeout()));
+      Handler<RoutingContext> elsewhere = ctx -> ErrorResponder.send(ctx.response(), Rejection.notFound(
+          "This gateway fronts " + config.feed().url().orElseThrow() + "; download packages from there"));
+      return new Routes(
+          new ServiceIndexHandler(baseUrl, base -> feed.resources().map(UpstreamFeed.Resources::packageBaseAddress)),
+          new PackageProxyHandler(feed, client, errors, config.limits().maxPackageSize()),
+          new SymbolPushHandler(pipeline, parents, symbols, symbolLimit, clock),
+          elsewhere, elsewhere);
+    }
+    LocalFolderFeed feed = new LocalFolderFeed(vertx, store);
+    return new Routes(
+        new ServiceIndexHandler(baseUrl, base -> Future.succeededFuture(base + "/v3/flatcontainer/")),
+        new PackagePushHandler(pipeline, feed, config.limits().maxPackageSize()),
+        new SymbolPushHandler(pipeline, feed, symbols, symbolLimit, clock),
+        new FlatContainerIndexHandler(feed),
+        new NupkgDownloadHandler(feed));
   }
 
   public int httpPort() {

@@ -66,7 +66,9 @@ public final class Main {
   }
 
   private static int serve(GatewayConfig config, PrintStream out, PrintStream err) throws KeyFile.KeyFileException {
-    Optional<String> firstKey = KeyFile.bootstrap(config.auth().file());
+    // With an upstream authority, keys live in the auth service: no key file to create.
+    Optional<String> firstKey = config.auth().type() == GatewayConfig.AuthType.FILE
+        ? KeyFile.bootstrap(config.auth().file()) : Optional.empty();
     Vertx vertx = Vertx.builder().with(new VertxOptions()).build();
     Gateway gateway;
     try {

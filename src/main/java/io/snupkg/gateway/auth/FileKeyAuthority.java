@@ -43,6 +43,7 @@ public final class FileKeyAuthority implements KeyAuthority {
     return authority;
   }
 
+  @Override
   public void stop() {
     vertx.cancelTimer(timer);
   }

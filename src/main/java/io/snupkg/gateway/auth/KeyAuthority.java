@@ -13,4 +13,7 @@ public interface KeyAuthority {
 
   /** The scope check, once the package id is known: may this key push this id? */
   Future<Void> authorize(ApiKey key, String packageId, String version);
+
+  /** Releases timers and clients; called once when the gateway stops. */
+  default void stop() {}
 }

@@ -12,6 +12,7 @@ import io.snupkg.gateway.config.GatewayConfig.Shutdown;
 import io.snupkg.gateway.config.GatewayConfig.Storage;
 import io.snupkg.gateway.config.GatewayConfig.StorageType;
 import io.snupkg.gateway.config.GatewayConfig.Symbols;
+import io.snupkg.gateway.config.GatewayConfig.Upstream;
 import io.snupkg.gateway.config.GatewayConfig.Validation;
 import java.io.IOException;
 import java.net.URI;
@@ -100,9 +101,20 @@ public final class ConfigLoader {
         choice("auth.type", "file", AuthType.class),
         Path.of(string("auth.file", "conf/api-keys.yaml")),
         optionalUrl("auth.url"),
-        duration("auth.timeout", "2s"));
+        duration("auth.timeout", "2s"),
+        duration("auth.cacheTtl", "60s"),
+        duration("auth.negativeTtl", "10s"),
+        intRange("auth.cacheSize", 10_000, 1, 10_000_000),
+        intRange("auth.breakerFailures", 5, 1, 1000),
+        duration("auth.breakerReset", "10s"),
+        upstream("auth"));
     Feed feed = new Feed(
-        choice("feed.type", "local", FeedType.class), optionalUrl("feed.url"), duration("feed.parentWait", "30s"));
+        choice("feed.type", "local", FeedType.class),
+        optionalUrl("feed.url"),
+        duration("feed.parentWait", "30s"),
+        duration("feed.timeout", "10s"),
+        duration("feed.refresh", "10m"),
+        upstream("feed"));
     Validation validation = new Validation(
         intRange("validation.workers", 2, 1, 64), duration("validation.timeout", "60s"),
         intRange("validation.maxEntries", 10_000, 1, 1_000_000), size("validation.maxEntrySize", "64MiB"),
@@ -118,14 +130,34 @@ public final class ConfigLoader {
     return config;
   }
 
-  /** Values the schema accepts but this version cannot run yet: say so at start, not at the first push. */
+  private Upstream upstream(String section) {
+    Optional<String> header = optional(section + ".header");
+    if (header.isPresent() && !header.get().matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+:\\s*\\S.*")) {
+      throw new ConfigException(section + ".header: expected 'Name: value'");
+    }
+    return new Upstream(optional(section + ".bearerToken"), header, optional(section + ".caFile").map(Path::of));
+  }
+
+  private Optional<String> optional(String key) {
+    String text = value(key, Function.identity(), null);
+    return text == null || text.isBlank() || text.equals("null") ? Optional.empty() : Optional.of(text.trim());
+  }
+
+  /** Combinations that cannot run: say so at start, not at the first push. */
   private static void checkSupported(GatewayConfig c) {
-    if (c.auth().type() == AuthType.UPSTREAM) {
-      throw new ConfigException("auth.type: 'upstream' is not available in this version yet (use 'file')");
+    if (c.auth().type() == AuthType.UPSTREAM && c.auth().url().isEmpty()) {
+      throw new ConfigException("auth.url: required when auth.type is 'upstream'");
     }
-    if (c.feed().type() == FeedType.UPSTREAM) {
-      throw new ConfigException("feed.type: 'upstream' is not available in this version yet (use 'local')");
+    if (c.feed().type() == FeedType.UPSTREAM && c.feed().url().isEmpty()) {
+      throw new ConfigException("feed.url: required when feed.type is 'upstream' (the feed's service index URL)");
     }
+    Map<String, Optional<Path>> caFiles =
+        Map.of("auth.caFile", c.auth().upstream().caFile(), "feed.caFile", c.feed().upstream().caFile());
+    caFiles.forEach((key, file) -> {
+      if (file.isPresent() && !Files.isReadable(file.get())) {
+        throw new ConfigException(key + ": cannot read " + file.get());
+      }
+    });
     if (c.http().port() != 0 && c.http().port() == c.management().port()) {
       throw new ConfigException("management.port: must differ from http.port (" + c.http().port() + ")");
     }

@@ -38,11 +38,30 @@ public record GatewayConfig(
 
   public enum AuthType { FILE, UPSTREAM }
 
-  public record Auth(AuthType type, Path file, Optional<String> url, Duration timeout) {}
+  /**
+   * Who may push. {@code file}: the key file. {@code upstream}: the auth service at {@code url} (DESIGN "Upstream
+   * auth service contract"), with answers cached for at most {@code cacheTtl} (positive; the service's
+   * cacheSeconds can only shorten it) and {@code negativeTtl}, in a cache of {@code cacheSize} entries, and a circuit
+   * breaker that opens after {@code breakerFailures} failures in a row for {@code breakerReset}.
+   */
+  public record Auth(AuthType type, Path file, Optional<String> url, Duration timeout, Duration cacheTtl,
+      Duration negativeTtl, int cacheSize, int breakerFailures, Duration breakerReset, Upstream upstream) {}
+
+  /**
+   * How the gateway calls an upstream service: an optional bearer token or one custom header ("Name: value"),
+   * and an optional PEM file of CA certificates to trust besides the JVM's.
+   */
+  public record Upstream(Optional<String> bearerToken, Optional<String> header, Optional<Path> caFile) {}
 
   public enum FeedType { LOCAL, UPSTREAM }
 
-  public record Feed(FeedType type, Optional<String> url, Duration parentWait) {}
+  /**
+   * Where parent packages are. {@code local}: the folder feed. {@code upstream}: the V3 feed whose service index is
+   * {@code url}, re-read every {@code refresh}, called with {@code timeout}; a missing parent is looked for again
+   * until {@code parentWait} has passed (upstream feeds index asynchronously).
+   */
+  public record Feed(FeedType type, Optional<String> url, Duration parentWait, Duration timeout, Duration refresh,
+      Upstream upstream) {}
 
   /**
    * The validation worker: how many packages it checks at once, how long one check may take, and the zip budgets

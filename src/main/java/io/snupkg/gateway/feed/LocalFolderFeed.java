@@ -1,9 +1,11 @@
 package io.snupkg.gateway.feed;
 
+import io.snupkg.gateway.http.Rejection;
 import io.snupkg.gateway.storage.BlobStore;
 import io.snupkg.gateway.validation.NuGetVersion;
 import io.snupkg.gateway.validation.PackageId;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -15,15 +17,24 @@ import java.util.Optional;
  * index; there is no database to drift from the files.
  */
 public final class LocalFolderFeed implements PackageFeed {
+  private final Vertx vertx;
   private final BlobStore store;
 
-  public LocalFolderFeed(BlobStore store) {
+  public LocalFolderFeed(Vertx vertx, BlobStore store) {
+    this.vertx = vertx;
     this.store = store;
   }
 
   @Override
   public Future<Boolean> contains(String id, String normalizedVersion) {
     return store.exists(nupkgKey(id, normalizedVersion));
+  }
+
+  @Override
+  public Future<Void> download(String id, String normalizedVersion, Path target) {
+    return nupkg(id, normalizedVersion).compose(file -> file.isPresent()
+        ? vertx.fileSystem().copy(file.get().toString(), target.toString())
+        : Future.failedFuture(Rejection.notFound("The package " + id + " " + normalizedVersion + " is not in the feed")));
   }
 
   /** Moves a validated nupkg into the feed. The caller has checked that the version is new. */

@@ -10,4 +10,10 @@ public interface PackageFeed {
    * (503) when the feed cannot be asked; never answers "no" for "could not tell".
    */
   Future<Boolean> contains(String id, String normalizedVersion);
+
+  /**
+   * Copies the nupkg into {@code target}, streamed, never held in memory. Fails with a {@code Rejection} (404 when
+   * the feed has no such package, 503 when it cannot be asked).
+   */
+  Future<Void> download(String id, String normalizedVersion, java.nio.file.Path target);
 }

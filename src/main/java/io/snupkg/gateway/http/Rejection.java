@@ -78,4 +78,16 @@ public final class Rejection extends RuntimeException {
   public static Rejection unavailable(String reason, Duration retryAfter) {
     return new Rejection(503, reason, Optional.of(retryAfter));
   }
+
+  /**
+   * An upstream service's own refusal, relayed as it was given (the package pass-through): any 4xx or 5xx status;
+   * an empty reason becomes a generic one.
+   */
+  public static Rejection relayed(int status, String reason) {
+    if (status < 400 || status > 599) {
+      throw new IllegalArgumentException("not an error status: " + status);
+    }
+    return new Rejection(status, reason == null || reason.isBlank() ? "The upstream feed answered " + status : reason,
+        Optional.empty());
+  }
 }

@@ -26,21 +26,11 @@ public final class Admission {
   public record Admitted(ApiKey key, Principal principal, boolean continueSent) {}
 
   public Future<Admitted> admit(HttpServerRequest request, long limit, String what) {
-    String raw = request.getHeader(API_KEY_HEADER);
-    if (raw == null || raw.isBlank()) {
-      return Future.failedFuture(Rejection.noApiKey());
+    Rejection early = headerCheck(request, limit, what);
+    if (early != null) {
+      return Future.failedFuture(early);
     }
-    String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-    if (declared != null) {
-      try {
-        if (Long.parseLong(declared.trim()) > limit) {
-          return Future.failedFuture(Rejection.tooLarge(what, limit));
-        }
-      } catch (NumberFormatException e) {
-        return Future.failedFuture(Rejection.badRequest("Content-Length is not a number"));
-      }
-    }
-    ApiKey key = ApiKey.of(raw.trim());
+    ApiKey key = ApiKey.of(request.getHeader(API_KEY_HEADER).trim());
     return authority.admit(key).map(principal -> {
       boolean expectsContinue = request.version() != HttpVersion.HTTP_1_0
           && "100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT));
@@ -49,5 +39,24 @@ public final class Admission {
       }
       return new Admitted(key, principal, expectsContinue);
     });
+  }
+
+  /** What the request head alone decides: a key is present (401) and the declared length fits (413); else null. */
+  static Rejection headerCheck(HttpServerRequest request, long limit, String what) {
+    String raw = request.getHeader(API_KEY_HEADER);
+    if (raw == null || raw.isBlank()) {
+      return Rejection.noApiKey();
+    }
+    String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (declared != null) {
+      try {
+        if (Long.parseLong(declared.trim()) > limit) {
+          return Rejection.tooLarge(what, limit);
+        }
+      } catch (NumberFormatException e) {
+        return Rejection.badRequest("Content-Length is not a number");
+      }
+    }
+    return null;
   }
 }

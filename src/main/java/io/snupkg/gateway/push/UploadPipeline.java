@@ -14,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -34,12 +35,13 @@ public final class UploadPipeline {
   private final BodyReceiver receiver;
   private final ValidationClient validation;
   private final KeyAuthority authority;
-  private final PackageOwners owners;
+  /** Empty with an upstream authority: its scope answer decides, and ids are owned in the upstream feed. */
+  private final Optional<PackageOwners> owners;
   private final SpoolArea spool;
   private final ErrorResponder errors;
 
   public UploadPipeline(Vertx vertx, Admission admission, BodyReceiver receiver, ValidationClient validation,
-      KeyAuthority authority, PackageOwners owners, SpoolArea spool, ErrorResponder errors) {
+      KeyAuthority authority, Optional<PackageOwners> owners, SpoolArea spool, ErrorResponder errors) {
     this.vertx = vertx;
     this.admission = admission;
     this.receiver = receiver;
@@ -107,7 +109,10 @@ public final class UploadPipeline {
 
   /** Another subject's id is refused with the same text as a bad key, as the seed's name-conflict example shows. */
   private Future<Void> checkOwner(Upload upload) {
-    return owners.owner(upload.manifest().id()).compose(owner ->
+    if (owners.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return owners.get().owner(upload.manifest().id()).compose(owner ->
         owner.isPresent() && !owner.get().equals(upload.subject())
             ? Future.failedFuture(Rejection.forbidden())
             : Future.succeededFuture());
@@ -115,7 +120,10 @@ public final class UploadPipeline {
 
   /** Claims the id for the pushing subject; fails with 403 if another subject won it meanwhile. */
   public Future<Void> claimOwner(Upload upload) {
-    return owners.claim(upload.manifest().id(), upload.subject()).compose(owner ->
+    if (owners.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return owners.get().claim(upload.manifest().id(), upload.subject()).compose(owner ->
         owner.equals(upload.subject()) ? Future.succeededFuture() : Future.failedFuture(Rejection.forbidden()));
   }
 

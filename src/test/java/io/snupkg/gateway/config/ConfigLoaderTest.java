@@ -285,16 +285,35 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void upstreamAuthIsRefusedForNow() {
-    ConfigException e = rejected("auth:\n  type: upstream\n  url: https://auth.example.com\n");
-    assertTrue(e.getMessage().contains("auth.type"), e.getMessage());
-    assertOneLine(e.getMessage());
+  void upstreamAuthNeedsItsUrl() {
+    ConfigException e = rejected("auth:\n  type: upstream\n");
+    assertEquals("auth.url: required when auth.type is 'upstream'", e.getMessage());
+    GatewayConfig c = yaml("auth:\n  type: upstream\n  url: https://auth.example.com/v1/check\n  bearerToken: t0k\n"
+        + "  cacheTtl: 30s\n");
+    assertEquals(Optional.of("https://auth.example.com/v1/check"), c.auth().url());
+    assertEquals(Optional.of("t0k"), c.auth().upstream().bearerToken());
+    assertEquals(java.time.Duration.ofSeconds(30), c.auth().cacheTtl());
   }
 
   @Test
-  void upstreamFeedIsRefusedForNow() {
-    ConfigException e = rejected("feed:\n  type: upstream\n  url: https://feed.example.com/v3/index.json\n");
-    assertTrue(e.getMessage().contains("feed.type"), e.getMessage());
+  void upstreamFeedNeedsItsServiceIndex() {
+    ConfigException e = rejected("feed:\n  type: upstream\n");
+    assertEquals("feed.url: required when feed.type is 'upstream' (the feed's service index URL)", e.getMessage());
+    assertEquals(Optional.of("https://feed.example.com/v3/index.json"),
+        yaml("feed:\n  type: upstream\n  url: https://feed.example.com/v3/index.json\n").feed().url());
+  }
+
+  @Test
+  void upstreamHeaderMustBeNameColonValue() {
+    assertEquals("auth.header: expected 'Name: value'", rejected("auth:\n  header: no colon here\n").getMessage());
+    assertEquals(Optional.of("X-Gateway-Token: abc"),
+        yaml("auth:\n  header: 'X-Gateway-Token: abc'\n").auth().upstream().header());
+  }
+
+  @Test
+  void unreadableCaFileIsRefused() {
+    assertEquals("feed.caFile: cannot read /nonexistent/ca.pem",
+        rejected("feed:\n  caFile: /nonexistent/ca.pem\n").getMessage());
   }
 
   @Test

@@ -1,0 +1,170 @@
+package io.snupkg.gateway.push;
+
+import io.snupkg.gateway.feed.UpstreamFeed;
+import io.snupkg.gateway.http.ClientGoneException;
+import io.snupkg.gateway.http.ErrorResponder;
+import io.snupkg.gateway.http.Rejection;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code PUT /api/v2/package[/]} with {@code feed.type: upstream}: the body goes on to the upstream feed's
+ * PackagePublish resource as it arrives, with backpressure both ways and nothing buffered, and the feed's answer
+ * (status, reason phrase, {@code X-NuGet-Warning}) comes back as it was given. The feed checks the key itself;
+ * the gateway adds what it does for every upload: 401 without a key, 413 over {@code limits.maxPackageSize}
+ * (declared or counted), and a drained body after an early answer.
+ */
+public final class PackageProxyHandler implements Handler<RoutingContext> {
+  private static final Logger LOG = LoggerFactory.getLogger(PackageProxyHandler.class);
+  static final String NOUN = "package";
+  /** Headers the NuGet client sends that a feed may use; everything else stays here. */
+  private static final String[] FORWARDED = {"Content-Type", "Content-Length", "X-NuGet-ApiKey",
+      "X-NuGet-Client-Version", "X-NuGet-Protocol-Version", "X-NuGet-Session-Id", "User-Agent", "Accept-Language"};
+  /** How long the feed may take to answer once the body is sent: feeds validate a package before answering. */
+  static final Duration RESPONSE_TIMEOUT = Duration.ofMinutes(5);
+  private static final Duration RETRY_AFTER = Duration.ofSeconds(10);
+
+  private final UpstreamFeed feed;
+  private final HttpClient client;
+  private final ErrorResponder errors;
+  private final long limit;
+
+  public PackageProxyHandler(UpstreamFeed feed, HttpClient client, ErrorResponder errors, long limit) {
+    this.feed = feed;
+    this.client = client;
+    this.errors = errors;
+    this.limit = limit;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    request.pause();
+    long started = System.nanoTime();
+    Future<Void> admitted = admit(request);
+    admitted.compose(v -> feed.resources())
+        .compose(resources -> new Relay(request).start(resources.packagePublish()))
+        .onComplete(ar -> {
+          int status = ar.succeeded() ? ar.result() : ar.cause() instanceof Rejection r ? r.status() : 0;
+          LOG.info("{} {} -> upstream feed: {} ({} ms)", request.method(), request.path(), status,
+              (System.nanoTime() - started) / 1_000_000);
+          if (ar.failed()) {
+            errors.fail(request, ar.cause(), false);
+          }
+        });
+  }
+
+  private Future<Void> admit(HttpServerRequest request) {
+    Rejection early = Admission.headerCheck(request, limit, NOUN);
+    return early == null ? Future.succeededFuture() : Future.failedFuture(early);
+  }
+
+  /** One push on its way upstream; lives on the request's event loop. Completes with the relayed status. */
+  private final class Relay {
+    private final HttpServerRequest request;
+    private HttpClientRequest upstream;
+    private long bytes;
+    private boolean failed;
+
+    Relay(HttpServerRequest request) {
+      this.request = request;
+    }
+
+    Future<Integer> start(String publishUrl) {
+      RequestOptions options = new RequestOptions().setMethod(HttpMethod.PUT).setAbsoluteURI(publishUrl)
+          .setIdleTimeout(RESPONSE_TIMEOUT.toMillis());
+      for (String name : FORWARDED) {
+        String value = request.getHeader(name);
+        if (value != null) {
+          options.putHeader(name, value);
+        }
+      }
+      return client.request(options)
+          .recover(err -> Future.failedFuture(unavailable(err)))
+          .compose(this::stream);
+    }
+
+    private Future<Integer> stream(HttpClientRequest upstream) {
+      this.upstream = upstream;
+      if (request.getHeader(HttpHeaders.CONTENT_LENGTH) == null) {
+        upstream.setChunked(true);
+      }
+      Future<Integer> answered = upstream.response().compose(this::relay, err -> Future.failedFuture(
+          failed ? err : unavailable(err)));
+      request.exceptionHandler(err -> upstream.reset());
+      request.response().closeHandler(v -> {
+        failed = true;
+        upstream.reset(0, new ClientGoneException("connection closed during the upload"));
+      });
+      request.handler(chunk -> {
+        bytes += chunk.length();
+        if (bytes > limit) {
+          failed = true;
+          request.handler(null);
+          request.endHandler(null);
+          upstream.reset(0, Rejection.tooLarge(NOUN, limit));
+          return;
+        }
+        upstream.write(chunk);
+        if (upstream.writeQueueFull()) {
+          request.pause();
+          upstream.drainHandler(v -> request.resume());
+        }
+      });
+      request.endHandler(v -> upstream.end());
+      if (request.version() != HttpVersion.HTTP_1_0
+          && "100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
+        request.response().writeContinue();
+      }
+      request.resume();
+      return answered;
+    }
+
+    /** The feed's answer as it was given; a refusal goes through the error path so the rest of the body drains. */
+    private Future<Integer> relay(HttpClientResponse response) {
+      int status = response.statusCode();
+      for (Map.Entry<String, String> h : response.headers()) {
+        if (h.getKey().toLowerCase(Locale.ROOT).startsWith("x-nuget-")) {
+          request.response().headers().add(h.getKey(), h.getValue());
+        }
+      }
+      if (status >= 400) {
+        if (!request.isEnded()) {
+          upstream.reset(); // it has answered; the rest of the body is drained here, not sent
+        }
+        return Future.failedFuture(Rejection.relayed(status, response.statusMessage()));
+      }
+      return response.body().compose(body -> {
+        request.response().setStatusCode(status).setStatusMessage(response.statusMessage());
+        String type = response.getHeader(HttpHeaders.CONTENT_TYPE);
+        if (type != null) {
+          request.response().putHeader(HttpHeaders.CONTENT_TYPE, type);
+        }
+        return request.response().end(body == null ? Buffer.buffer() : body).map(status);
+      });
+    }
+
+    private Rejection unavailable(Throwable err) {
+      if (err instanceof Rejection r) {
+        return r;
+      }
+      LOG.warn("Pushing to the upstream feed failed: {}", err.toString());
+      return Rejection.unavailable("The upstream feed is unavailable; retry later", RETRY_AFTER);
+    }
+  }
+}
