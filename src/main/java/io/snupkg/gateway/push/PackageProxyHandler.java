@@ -56,13 +56,13 @@ public final class PackageProxyHandler implements Handler<RoutingContext> {
     HttpServerRequest request = ctx.request();
     request.pause();
     long started = System.nanoTime();
-    Future<Void> admitted = admit(request);
-    admitted.compose(v -> feed.resources())
-        .compose(resources -> new Relay(request).start(resources.packagePublish()))
+    Relay relay = new Relay(request);
+    admit(request).compose(v -> feed.resources())
+        .compose(resources -> relay.start(resources.packagePublish()))
         .onComplete(ar -> {
           int status = ar.succeeded() ? ar.result() : ar.cause() instanceof Rejection r ? r.status() : 0;
-          LOG.info("{} {} -> upstream feed: {} ({} ms)", request.method(), request.path(), status,
-              (System.nanoTime() - started) / 1_000_000);
+          LOG.info("{} {} -> upstream feed: {} ({} bytes, {} ms)", request.method(), request.path(), status,
+              relay.bytes, (System.nanoTime() - started) / 1_000_000);
           if (ar.failed()) {
             errors.fail(request, ar.cause(), false);
           }

@@ -1,5 +1,6 @@
 package io.snupkg.gateway.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.snupkg.gateway.http.Rejection;
 import io.snupkg.gateway.testing.GatewayFixture;
 import io.snupkg.gateway.testing.NuGetExe;
+import io.snupkg.gateway.testing.TestAuthService;
 import io.snupkg.gateway.testing.TestPackages;
 import io.snupkg.gateway.testing.TestPackages.Pair;
+import io.snupkg.gateway.testing.TestV3Feed;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -107,6 +110,30 @@ class NuGetClientTest {
     assertTrue(run.printed(FAILED + "404 (A package with ID 'E2e.Orphan' and version '2.0.0' does not exist. "
         + "Please upload the package before uploading its symbols.)."), run.output());
     assertNotEquals(0, run.exit());
+  }
+
+  @Test
+  void inProxyModeThePackageReachesTheUpstreamFeedByteForByteAndTheSymbolsAreCreated() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try (TestAuthService auth = TestAuthService.start(vertx).key("upstream-key", "ci-bot", "E2e.*");
+        TestV3Feed feed = TestV3Feed.start(vertx).acceptKey("upstream-key");
+        GatewayFixture proxy = GatewayFixture.builder(dir.resolve("proxy"))
+            .yaml("auth", "type: upstream").yaml("auth", "url: " + auth.url())
+            .yaml("feed", "type: upstream").yaml("feed", "url: " + feed.serviceIndexUrl())
+            .start()) {
+      Pair pair = packages("E2e.Proxied", "1.0.0");
+      NuGetExe.Run run = nuget.push(pair.nupkg(), proxy.serviceIndex(), "upstream-key");
+      assertTrue(run.printed("Created " + proxy.baseUrl() + "/api/v2/package/"), run.output());
+      assertTrue(run.printed("Created " + proxy.baseUrl() + "/api/v2/symbolpackage/"), run.output());
+      assertArrayEquals(Files.readAllBytes(pair.nupkg()), feed.received("E2e.Proxied", "1.0.0"));
+      assertEquals(List.of(), proxy.spoolFiles());
+
+      NuGetExe.Run outOfScope = nuget.push(packages("Fabrikam.Proxied", "1.0.0").snupkg(), proxy.serviceIndex(),
+          "upstream-key");
+      assertTrue(outOfScope.printed(FAILED + "403 (" + Rejection.FORBIDDEN + ")."), outOfScope.output());
+    } finally {
+      vertx.close().await();
+    }
   }
 
   @Test
