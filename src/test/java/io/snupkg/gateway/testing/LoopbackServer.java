@@ -4,6 +4,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SelfSignedCertificate;
 
 /**
  * What the stand-ins for external services share: a Vert.x server on 127.0.0.1 that can go {@link #down()} (so
@@ -17,6 +18,7 @@ public abstract class LoopbackServer<S extends LoopbackServer<S>> implements Aut
   protected final Vertx vertx;
   private HttpServer server;
   private volatile int port; // read by handlers on the event loop while down() may hold the lock
+  private SelfSignedCertificate certificate;
 
   protected LoopbackServer(Vertx vertx) {
     this.vertx = vertx;
@@ -34,8 +36,23 @@ public abstract class LoopbackServer<S extends LoopbackServer<S>> implements Aut
     return port;
   }
 
+  /** {@code https://localhost:PORT} once {@link #tls} was called (the certificate names localhost), else http. */
   public final String baseUrl() {
-    return "http://127.0.0.1:" + port();
+    return certificate != null ? "https://localhost:" + port() : "http://127.0.0.1:" + port();
+  }
+
+  /**
+   * Serves https with a new self-signed certificate for "localhost" from the next {@link #up()} on; its PEM file
+   * is what a client must trust.
+   */
+  public final synchronized S tls() {
+    certificate = SelfSignedCertificate.create("localhost");
+    return self();
+  }
+
+  /** The PEM certificate to trust; null without {@link #tls()}. */
+  public final String certificatePath() {
+    return certificate == null ? null : certificate.certificatePath();
   }
 
   /** Stops listening and drops open connections (hung requests too): connections are refused until {@link #up()}. */
@@ -50,8 +67,11 @@ public abstract class LoopbackServer<S extends LoopbackServer<S>> implements Aut
   /** Listens, on a free port the first time and on the same port afterwards; returns once connections are accepted. */
   public final synchronized S up() {
     if (server == null) {
-      server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port))
-          .requestHandler(this::handle).listen().await();
+      HttpServerOptions options = new HttpServerOptions().setHost("127.0.0.1").setPort(port);
+      if (certificate != null) {
+        options.setSsl(true).setKeyCertOptions(certificate.keyCertOptions());
+      }
+      server = vertx.createHttpServer(options).requestHandler(this::handle).listen().await();
       port = server.actualPort();
     }
     return self();
