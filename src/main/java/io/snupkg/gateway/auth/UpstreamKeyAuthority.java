@@ -133,8 +133,8 @@ public final class UpstreamKeyAuthority implements KeyAuthority {
     if (subject == null || subject.isBlank()) {
       throw new IllegalArgumentException("no 'subject'");
     }
-    Number seconds = json.getNumber("cacheSeconds");
-    Duration ttl = seconds == null ? Duration.ZERO : Duration.ofSeconds(Math.max(0, seconds.longValue()));
+    Number seconds = json.getNumber("cacheSeconds"); // absent: as long as configured; 0: not at all
+    Duration ttl = seconds == null ? maxTtl : Duration.ofSeconds(Math.max(0, seconds.longValue()));
     return new Timed(new Answer(true, subject), ttl.compareTo(maxTtl) > 0 ? maxTtl : ttl);
   }
 }

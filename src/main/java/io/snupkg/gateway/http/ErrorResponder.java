@@ -84,6 +84,9 @@ public final class ErrorResponder {
   }
 
   private void drain(HttpServerRequest request) {
+    if (request.isEnded()) {
+      return; // the rest arrived while the answer was being written
+    }
     HttpConnection connection = request.connection();
     long[] drained = {0};
     long timer = vertx.setTimer(Math.max(1, drainTimeout.toMillis()), t -> {

@@ -79,7 +79,8 @@ public final class PackageProxyHandler implements Handler<RoutingContext> {
     private final HttpServerRequest request;
     private HttpClientRequest upstream;
     private long bytes;
-    private boolean failed;
+    /** Why the gateway cut the upstream request short (413, client gone); the answer to give instead of its error. */
+    private Throwable abort;
 
     Relay(HttpServerRequest request) {
       this.request = request;
@@ -105,19 +106,16 @@ public final class PackageProxyHandler implements Handler<RoutingContext> {
         upstream.setChunked(true);
       }
       Future<Integer> answered = upstream.response().compose(this::relay, err -> Future.failedFuture(
-          failed ? err : unavailable(err)));
-      request.exceptionHandler(err -> upstream.reset());
-      request.response().closeHandler(v -> {
-        failed = true;
-        upstream.reset(0, new ClientGoneException("connection closed during the upload"));
-      });
+          abort != null ? abort : unavailable(err)));
+      upstream.exceptionHandler(err -> { }); // reported through the response future above
+      request.exceptionHandler(err -> abort(new ClientGoneException("the upload failed: " + err.getMessage())));
+      request.response().closeHandler(v -> abort(new ClientGoneException("connection closed during the upload")));
       request.handler(chunk -> {
         bytes += chunk.length();
         if (bytes > limit) {
-          failed = true;
           request.handler(null);
           request.endHandler(null);
-          upstream.reset(0, Rejection.tooLarge(NOUN, limit));
+          abort(Rejection.tooLarge(NOUN, limit));
           return;
         }
         upstream.write(chunk);
@@ -133,6 +131,13 @@ public final class PackageProxyHandler implements Handler<RoutingContext> {
       }
       request.resume();
       return answered;
+    }
+
+    private void abort(Throwable reason) {
+      if (abort == null) {
+        abort = reason;
+        upstream.reset();
+      }
     }
 
     /** The feed's answer as it was given; a refusal goes through the error path so the rest of the body drains. */

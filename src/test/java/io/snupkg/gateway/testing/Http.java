@@ -6,6 +6,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.util.concurrent.TimeUnit;
 
@@ -18,7 +19,12 @@ public final class Http implements AutoCloseable {
   private final int port;
 
   public Http(Vertx vertx, int port) {
-    this.client = vertx.createHttpClient();
+    this(vertx, port, new PoolOptions().getHttp1MaxSize());
+  }
+
+  /** With up to {@code connections} requests in flight at once, for tests that push from many threads. */
+  public Http(Vertx vertx, int port, int connections) {
+    this.client = vertx.createHttpClient(new PoolOptions().setHttp1MaxSize(connections));
     this.port = port;
   }
 

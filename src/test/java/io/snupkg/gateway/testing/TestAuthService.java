@@ -85,6 +85,7 @@ public final class TestAuthService extends LoopbackServer<TestAuthService> {
   }
 
   /** What an allowed answer says the gateway may cache it for (default 60). */
+  /** What allowed answers say; a negative value leaves {@code cacheSeconds} out of them. */
   public TestAuthService cacheSeconds(int seconds) {
     this.cacheSeconds = seconds;
     return this;
@@ -198,7 +199,8 @@ public final class TestAuthService extends LoopbackServer<TestAuthService> {
     if (packageId != null && key.scopes().stream().noneMatch(p -> p.matcher(packageId).matches())) {
       return denied("scope");
     }
-    return new JsonObject().put("allowed", true).put("subject", key.subject()).put("cacheSeconds", cacheSeconds);
+    JsonObject allowed = new JsonObject().put("allowed", true).put("subject", key.subject());
+    return cacheSeconds < 0 ? allowed : allowed.put("cacheSeconds", cacheSeconds); // < 0: leave it out
   }
 
   private static JsonObject denied(String reason) {
