@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code PUT /api/v2/package[/]} with {@code feed.type: upstream}: the body goes on to the upstream feed's
  * PackagePublish resource as it arrives, with backpressure both ways and nothing buffered, and the feed's answer
- * (status, reason phrase, {@code X-NuGet-Warning}) comes back as it was given. The feed checks the key itself;
- * the gateway adds what it does for every upload: 401 without a key, 413 over {@code limits.maxPackageSize}
- * (declared or counted), and a drained body after an early answer.
+ * (status, reason phrase, {@code X-NuGet-Warning} and {@code Retry-After}) comes back as it was given. The feed
+ * checks the key itself; the gateway adds what it does for every upload: 401 without a key, 413 over
+ * {@code limits.maxPackageSize} (declared or counted), and a drained body after an early answer.
  */
 public final class PackageProxyHandler implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(PackageProxyHandler.class);
@@ -144,13 +144,20 @@ public final class PackageProxyHandler implements Handler<RoutingContext> {
     private Future<Integer> relay(HttpClientResponse response) {
       int status = response.statusCode();
       for (Map.Entry<String, String> h : response.headers()) {
-        if (h.getKey().toLowerCase(Locale.ROOT).startsWith("x-nuget-")) {
+        String name = h.getKey().toLowerCase(Locale.ROOT);
+        if (name.startsWith("x-nuget-") || name.equals("retry-after")) {
           request.response().headers().add(h.getKey(), h.getValue());
         }
       }
       if (status >= 400) {
         if (!request.isEnded()) {
           upstream.reset(); // it has answered; the rest of the body is drained here, not sent
+        }
+        if (status >= 500) {
+          // The feed's own trouble: a retryable 503 here, as for any upstream failure, with its Retry-After if any.
+          request.response().headers().remove(HttpHeaders.RETRY_AFTER);
+          return Future.failedFuture(Rejection.unavailable("The upstream feed answered " + status + " ("
+              + response.statusMessage() + "); retry later", retryAfter(response)));
         }
         return Future.failedFuture(Rejection.relayed(status, response.statusMessage()));
       }
@@ -162,6 +169,15 @@ public final class PackageProxyHandler implements Handler<RoutingContext> {
         }
         return request.response().end(body == null ? Buffer.buffer() : body).map(status);
       });
+    }
+
+    private static Duration retryAfter(HttpClientResponse response) {
+      try {
+        String value = response.getHeader(HttpHeaders.RETRY_AFTER);
+        return value == null ? RETRY_AFTER : Duration.ofSeconds(Math.max(1, Long.parseLong(value.trim())));
+      } catch (NumberFormatException e) {
+        return RETRY_AFTER; // an HTTP date: not worth parsing for a retry hint
+      }
     }
 
     private Rejection unavailable(Throwable err) {

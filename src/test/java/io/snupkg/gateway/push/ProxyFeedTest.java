@@ -158,6 +158,14 @@ class ProxyFeedTest extends ProxyModeTestBase {
   }
 
   @Test
+  void aFeedThatFailsAPushIs503WithItsRetryAfter() {
+    feed.mode(TestV3Feed.Mode.ERROR_500);
+    Reply r = http.push(PACKAGES, FEED_KEY, TestPackages.nupkg("Feed.Failing", "1.0.0"));
+    assertReply(503, "The upstream feed answered 500 (Internal Server Error); retry later", r);
+    assertEquals("7", r.headers().get("Retry-After"));
+  }
+
+  @Test
   void aDeclaredLengthOverTheLimitIs413BeforeTheBody() throws Exception {
     try (RawHttp raw = new RawHttp(gw.port())) {
       raw.write("PUT " + PACKAGES + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-NuGet-ApiKey: " + FEED_KEY + "\r\n"

@@ -34,7 +34,7 @@ public final class TestV3Feed extends LoopbackServer<TestV3Feed> {
       "The specified API key is invalid, has expired, or does not have permission to access the specified package.";
   private static final String FLAT = "/v3-flatcontainer/";
 
-  /** NORMAL by contract, ERROR_500 answers every request 500, HANG never answers. */
+  /** NORMAL by contract, ERROR_500 answers every request 500 (with Retry-After: 7), HANG never answers. */
   public enum Mode { NORMAL, ERROR_500, HANG }
 
   /** A PUT to the push endpoint as received: its raw body, and the status it was answered with (0 when it hung). */
@@ -165,7 +165,7 @@ public final class TestV3Feed extends LoopbackServer<TestV3Feed> {
           record(req, body.getBytes(), m == Mode.HANG ? 0 : 500);
         }
         if (m == Mode.ERROR_500) {
-          req.response().setStatusCode(500).end();
+          req.response().setStatusCode(500).putHeader("Retry-After", "7").end();
         }
         return;
       }
