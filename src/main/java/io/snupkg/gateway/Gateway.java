@@ -18,6 +18,7 @@ import io.snupkg.gateway.http.Rejection;
 import io.snupkg.gateway.http.Routes;
 import io.snupkg.gateway.http.ServiceIndexHandler;
 import io.snupkg.gateway.http.BaseUrl;
+import io.snupkg.gateway.publish.PublishRequests;
 import io.snupkg.gateway.push.Admission;
 import io.snupkg.gateway.push.BodyReceiver;
 import io.snupkg.gateway.push.PackageProxyHandler;
@@ -145,14 +146,14 @@ public final class Gateway {
       return new Routes(
           new ServiceIndexHandler(baseUrl, base -> feed.resources().map(UpstreamFeed.Resources::packageBaseAddress)),
           new PackageProxyHandler(feed, client, errors, config.limits().maxPackageSize()),
-          new SymbolPushHandler(pipeline, parents, symbols, symbolLimit, clock),
+          new SymbolPushHandler(pipeline, parents, symbols, symbolLimit, clock, new PublishRequests(vertx)),
           elsewhere, elsewhere);
     }
     LocalFolderFeed feed = new LocalFolderFeed(vertx, store);
     return new Routes(
         new ServiceIndexHandler(baseUrl, base -> Future.succeededFuture(base + "/v3/flatcontainer/")),
         new PackagePushHandler(pipeline, feed, config.limits().maxPackageSize()),
-        new SymbolPushHandler(pipeline, feed, symbols, symbolLimit, clock),
+        new SymbolPushHandler(pipeline, feed, symbols, symbolLimit, clock, new PublishRequests(vertx)),
         new FlatContainerIndexHandler(feed),
         new NupkgDownloadHandler(feed));
   }
