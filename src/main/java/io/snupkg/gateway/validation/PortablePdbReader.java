@@ -19,8 +19,11 @@ import java.util.Set;
  * <p>The stream is read up to the end of the id only; the caller reads the rest (to check the zip CRC).
  */
 public final class PortablePdbReader {
-  /** The id of a portable PDB: the GUID in .NET "N" form (32 lowercase hex digits) and the stamp. */
-  public record PdbId(String guid, long stamp) {
+  /**
+   * The id of a portable PDB: the GUID in .NET "N" form (32 lowercase hex digits), the stamp, and where the 20 id
+   * bytes start in the file (they are zeroed to compute a PdbChecksum).
+   */
+  public record PdbId(String guid, long stamp, long idOffset) {
     /** The SSQP key middle part of a portable PDB: the GUID, then the literal age {@code FFFFFFFF}. */
     public String ssqpKey() {
       return guid + "FFFFFFFF";
@@ -96,7 +99,7 @@ public final class PortablePdbReader {
     }
     c.skip(pdbOffset - c.position);
     ByteBuffer id = le(c.take(20, "the PDB id"));
-    return new PdbId(guidN(id), id.getInt(16) & 0xFFFFFFFFL);
+    return new PdbId(guidN(id), id.getInt(16) & 0xFFFFFFFFL, pdbOffset);
   }
 
   /** .NET's Guid.ToString("N"): Data1, Data2 and Data3 are little-endian in memory, the last 8 bytes are not. */

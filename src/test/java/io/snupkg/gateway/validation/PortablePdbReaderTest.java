@@ -184,8 +184,14 @@ class PortablePdbReaderTest {
     byte[] first = PortablePdb.write(guid, 42, 0, false);
     byte[] last = PortablePdb.write(guid, 42, 0, true);
     assertFalse(Arrays.equals(first, last), "the two layouts differ");
-    assertEquals(read(first), read(last));
-    assertEquals(new PdbId("0f1e2d3c4b5a69788796a5b4c3d2e1f0", 42), read(last));
+    assertEquals(read(first).guid(), read(last).guid());
+    assertEquals(read(first).stamp(), read(last).stamp());
+    PdbId id = read(last);
+    assertEquals("0f1e2d3c4b5a69788796a5b4c3d2e1f0", id.guid());
+    assertEquals(42, id.stamp());
+    // The id offset points at the 20 id bytes in either layout: the GUID's first byte is Data1's lowest.
+    assertEquals((byte) 0x3c, last[(int) id.idOffset()]);
+    assertEquals((byte) 0x3c, first[(int) read(first).idOffset()]);
   }
 
   @Test
