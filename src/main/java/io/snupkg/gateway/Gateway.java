@@ -29,6 +29,7 @@ import io.snupkg.gateway.storage.FileSystemBlobStore;
 import io.snupkg.gateway.storage.PackageOwners;
 import io.snupkg.gateway.storage.SpoolArea;
 import io.snupkg.gateway.storage.SymbolPackageStore;
+import io.snupkg.gateway.symbols.SymbolDownloadHandler;
 import io.snupkg.gateway.upstream.UpstreamClient;
 import io.snupkg.gateway.validation.ValidationClient;
 import io.snupkg.gateway.validation.PackageInspector;
@@ -136,6 +137,7 @@ public final class Gateway {
     BaseUrl baseUrl = new BaseUrl(config.http().publicBaseUrl());
     SymbolPackageStore symbols = new SymbolPackageStore(store);
     long symbolLimit = config.limits().maxSymbolPackageSize();
+    SymbolDownloadHandler symbolDownload = new SymbolDownloadHandler(store);
     if (config.feed().type() == GatewayConfig.FeedType.UPSTREAM) {
       UpstreamFeed feed = new UpstreamFeed(vertx, config.feed(), clock);
       PackageFeed parents = new WaitingFeed(vertx, feed, config.feed().parentWait());
@@ -147,7 +149,7 @@ public final class Gateway {
           new ServiceIndexHandler(baseUrl, base -> feed.resources().map(UpstreamFeed.Resources::packageBaseAddress)),
           new PackageProxyHandler(feed, client, errors, config.limits().maxPackageSize()),
           new SymbolPushHandler(pipeline, parents, symbols, symbolLimit, clock, new PublishRequests(vertx)),
-          elsewhere, elsewhere);
+          elsewhere, elsewhere, symbolDownload);
     }
     LocalFolderFeed feed = new LocalFolderFeed(vertx, store);
     return new Routes(
@@ -155,7 +157,7 @@ public final class Gateway {
         new PackagePushHandler(pipeline, feed, config.limits().maxPackageSize()),
         new SymbolPushHandler(pipeline, feed, symbols, symbolLimit, clock, new PublishRequests(vertx)),
         new FlatContainerIndexHandler(feed),
-        new NupkgDownloadHandler(feed));
+        new NupkgDownloadHandler(feed), symbolDownload);
   }
 
   public int httpPort() {

@@ -73,6 +73,7 @@ public final class HttpVerticle extends VerticleBase {
     for (HttpMethod method : new HttpMethod[] {HttpMethod.GET, HttpMethod.HEAD}) {
       router.route(method, "/v3/flatcontainer/:id/index.json").handler(routes.flatContainerIndex());
       router.route(method, "/v3/flatcontainer/:id/:version/:file").handler(routes.nupkgDownload());
+      router.route(method, "/download/symbols/:file/:key/:file2").handler(routes.symbolDownload());
     }
     router.errorHandler(404, ctx -> reject(ctx, Rejection.notFound("No such resource: " + ctx.request().path())));
     router.errorHandler(405, ctx -> reject(ctx, Rejection.methodNotAllowed(ctx.request().method().name())));

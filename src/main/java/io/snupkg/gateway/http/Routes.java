@@ -9,4 +9,5 @@ public record Routes(
     Handler<RoutingContext> packagePush,
     Handler<RoutingContext> symbolPush,
     Handler<RoutingContext> flatContainerIndex,
-    Handler<RoutingContext> nupkgDownload) {}
+    Handler<RoutingContext> nupkgDownload,
+    Handler<RoutingContext> symbolDownload) {}

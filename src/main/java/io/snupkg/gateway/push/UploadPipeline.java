@@ -129,7 +129,11 @@ public final class UploadPipeline {
 
   /** The lock for one id and version; ids and versions compare case-insensitively. */
   public static String lockName(String area, PackageManifest m) {
-    return (area + "/" + m.id() + "/" + m.version()).toLowerCase(java.util.Locale.ROOT);
+    return lockName(area, m.id(), m.version());
+  }
+
+  public static String lockName(String area, String id, String normalizedVersion) {
+    return (area + "/" + id + "/" + normalizedVersion).toLowerCase(java.util.Locale.ROOT);
   }
 
   /** Serializes decisions on one id and version across event loops, with a bounded wait. */
