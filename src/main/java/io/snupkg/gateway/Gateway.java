@@ -30,6 +30,7 @@ import io.snupkg.gateway.storage.PackageOwners;
 import io.snupkg.gateway.storage.SpoolArea;
 import io.snupkg.gateway.storage.SymbolPackageStore;
 import io.snupkg.gateway.symbols.SymbolDownloadHandler;
+import io.snupkg.gateway.symbols.SymbolPackageHandler;
 import io.snupkg.gateway.upstream.UpstreamClient;
 import io.snupkg.gateway.validation.ValidationClient;
 import io.snupkg.gateway.validation.PackageInspector;
@@ -149,7 +150,8 @@ public final class Gateway {
           new ServiceIndexHandler(baseUrl, base -> feed.resources().map(UpstreamFeed.Resources::packageBaseAddress)),
           new PackageProxyHandler(feed, client, errors, config.limits().maxPackageSize()),
           new SymbolPushHandler(pipeline, parents, symbols, symbolLimit, clock, new PublishRequests(vertx)),
-          elsewhere, elsewhere, symbolDownload);
+          elsewhere, elsewhere, symbolDownload, SymbolPackageHandler.download(symbols),
+          SymbolPackageHandler.status(symbols));
     }
     LocalFolderFeed feed = new LocalFolderFeed(vertx, store);
     return new Routes(
@@ -157,7 +159,8 @@ public final class Gateway {
         new PackagePushHandler(pipeline, feed, config.limits().maxPackageSize()),
         new SymbolPushHandler(pipeline, feed, symbols, symbolLimit, clock, new PublishRequests(vertx)),
         new FlatContainerIndexHandler(feed),
-        new NupkgDownloadHandler(feed), symbolDownload);
+        new NupkgDownloadHandler(feed), symbolDownload, SymbolPackageHandler.download(symbols),
+        SymbolPackageHandler.status(symbols));
   }
 
   public int httpPort() {

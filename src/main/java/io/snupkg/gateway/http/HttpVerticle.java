@@ -74,6 +74,8 @@ public final class HttpVerticle extends VerticleBase {
       router.route(method, "/v3/flatcontainer/:id/index.json").handler(routes.flatContainerIndex());
       router.route(method, "/v3/flatcontainer/:id/:version/:file").handler(routes.nupkgDownload());
       router.route(method, "/download/symbols/:file/:key/:file2").handler(routes.symbolDownload());
+      router.route(method, "/api/v2/symbolpackage/:id/:version").handler(routes.symbolPackage());
+      router.route(method, "/api/v2/symbolpackage/:id/:version/status").handler(routes.symbolPackageStatus());
     }
     router.errorHandler(404, ctx -> reject(ctx, Rejection.notFound("No such resource: " + ctx.request().path())));
     router.errorHandler(405, ctx -> reject(ctx, Rejection.methodNotAllowed(ctx.request().method().name())));

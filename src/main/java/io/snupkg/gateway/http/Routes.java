@@ -10,4 +10,6 @@ public record Routes(
     Handler<RoutingContext> symbolPush,
     Handler<RoutingContext> flatContainerIndex,
     Handler<RoutingContext> nupkgDownload,
-    Handler<RoutingContext> symbolDownload) {}
+    Handler<RoutingContext> symbolDownload,
+    Handler<RoutingContext> symbolPackage,
+    Handler<RoutingContext> symbolPackageStatus) {}
