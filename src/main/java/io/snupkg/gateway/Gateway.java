@@ -19,6 +19,8 @@ import io.snupkg.gateway.http.Routes;
 import io.snupkg.gateway.http.ServiceIndexHandler;
 import io.snupkg.gateway.http.BaseUrl;
 import io.snupkg.gateway.publish.PublishRequests;
+import io.snupkg.gateway.publish.PublishVerticle;
+import io.snupkg.gateway.publish.SymbolMatcher;
 import io.snupkg.gateway.push.Admission;
 import io.snupkg.gateway.push.BodyReceiver;
 import io.snupkg.gateway.push.PackageProxyHandler;
@@ -92,7 +94,9 @@ public final class Gateway {
       UploadPipeline pipeline = new UploadPipeline(vertx, new Admission(authority), new BodyReceiver(spool),
           new ValidationClient(vertx, config.validation().timeout()), authority,
           proxyAuth ? Optional.empty() : Optional.of(new PackageOwners(store)), spool, errors);
-      Routes routes = routes(vertx, config, clock, store, pipeline, errors);
+      PackageFeed feed = config.feed().type() == GatewayConfig.FeedType.UPSTREAM
+          ? new UpstreamFeed(vertx, config.feed(), clock) : new LocalFolderFeed(vertx, store);
+      Routes routes = routes(vertx, config, clock, store, pipeline, errors, feed);
       int workers = config.validation().workers();
       PackageInspector inspector = new PackageInspector(new ZipReader.Limits(config.validation().maxEntries(),
           config.validation().maxEntrySize(), config.validation().maxTotalSize()), clock);
@@ -108,7 +112,15 @@ public final class Gateway {
       // Port 0 (tests) cannot be shared by several instances: each would get its own port.
       int instances = config.http().port() == 0 ? 1 : Math.max(1, Runtime.getRuntime().availableProcessors());
       List<String> others = new CopyOnWriteArrayList<>();
+      SymbolMatcher matcher = new SymbolMatcher(inspector.limits(), config.symbols().requirePdbChecksum());
+      PublishVerticle publisher = new PublishVerticle(new SymbolPackageStore(store), feed, store,
+          config.storage().path().resolve("work"), matcher, config.symbols().publishDeadline(), clock);
       return vertx.deployVerticle(() -> new ValidationVerticle(spool, inspector), workerOptions)
+          .compose(id -> {
+            others.add(id);
+            return vertx.deployVerticle(publisher, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
+                .setWorkerPoolName("snupkg-publish").setWorkerPoolSize(1));
+          })
           .compose(id -> {
             others.add(id);
             return vertx.deployVerticle(management);
@@ -134,13 +146,12 @@ public final class Gateway {
 
   /** The local feed and its routes, or the upstream feed with the package pass-through. */
   private static Routes routes(Vertx vertx, GatewayConfig config, Clock clock, FileSystemBlobStore store,
-      UploadPipeline pipeline, ErrorResponder errors) {
+      UploadPipeline pipeline, ErrorResponder errors, PackageFeed packageFeed) {
     BaseUrl baseUrl = new BaseUrl(config.http().publicBaseUrl());
     SymbolPackageStore symbols = new SymbolPackageStore(store);
     long symbolLimit = config.limits().maxSymbolPackageSize();
     SymbolDownloadHandler symbolDownload = new SymbolDownloadHandler(store);
-    if (config.feed().type() == GatewayConfig.FeedType.UPSTREAM) {
-      UpstreamFeed feed = new UpstreamFeed(vertx, config.feed(), clock);
+    if (packageFeed instanceof UpstreamFeed feed) {
       PackageFeed parents = new WaitingFeed(vertx, feed, config.feed().parentWait());
       HttpClient client = vertx.createHttpClient(
           UpstreamClient.clientOptions(config.feed().upstream(), config.feed().timeout()));
@@ -153,7 +164,7 @@ public final class Gateway {
           elsewhere, elsewhere, symbolDownload, SymbolPackageHandler.download(symbols),
           SymbolPackageHandler.status(symbols));
     }
-    LocalFolderFeed feed = new LocalFolderFeed(vertx, store);
+    LocalFolderFeed feed = (LocalFolderFeed) packageFeed;
     return new Routes(
         new ServiceIndexHandler(baseUrl, base -> Future.succeededFuture(base + "/v3/flatcontainer/")),
         new PackagePushHandler(pipeline, feed, config.limits().maxPackageSize()),

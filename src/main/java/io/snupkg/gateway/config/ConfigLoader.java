@@ -121,7 +121,8 @@ public final class ConfigLoader {
         size("validation.maxTotalSize", "256MiB"));
     Shutdown shutdown = new Shutdown(duration("shutdown.drainTimeout", "30s"));
     RateLimit rateLimit = new RateLimit(intRange("rateLimit.pushesPerHour", 0, 0, Integer.MAX_VALUE));
-    Symbols symbols = new Symbols(bool("symbols.requireChecksum", false));
+    Symbols symbols = new Symbols(bool("symbols.requireChecksum", false),
+        bool("symbols.requirePdbChecksum", false), duration("symbols.publishDeadline", "1h"));
 
     rejectUnknownKeys();
     GatewayConfig config =

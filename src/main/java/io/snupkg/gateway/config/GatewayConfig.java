@@ -73,5 +73,10 @@ public record GatewayConfig(
 
   public record RateLimit(int pushesPerHour) {}
 
-  public record Symbols(boolean requireChecksum) {}
+  /**
+   * Symbol publishing and serving: {@code requireChecksum} makes downloads verify the debugger's SymbolChecksum
+   * header; {@code requirePdbChecksum} refuses DLLs without a PdbChecksum entry (nuget.org's rule; older compilers
+   * and IL rewriters lack one); a push not published within {@code publishDeadline} fails.
+   */
+  public record Symbols(boolean requireChecksum, boolean requirePdbChecksum, Duration publishDeadline) {}
 }

@@ -58,6 +58,10 @@ public final class PackageInspector {
     this.clock = clock;
   }
 
+  public ZipReader.Limits limits() {
+    return limits;
+  }
+
   /**
    * @throws InvalidPackageException the package is not acceptable; the message names the entry and the rule
    * @throws IOException the stored file itself cannot be read (a storage problem, not the client's)

@@ -11,6 +11,7 @@ import io.snupkg.gateway.testing.Http;
 import io.snupkg.gateway.testing.Http.Reply;
 import io.snupkg.gateway.testing.RawZip;
 import io.snupkg.gateway.testing.TestPackages;
+import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -116,7 +117,7 @@ class BadSymbolPackageTest {
         rejected("random-pdb", () -> zip(with(good(), PDB, random(4096))),
             PDB + ": is not a portable PDB (no BSJB metadata signature)", PDB),
         // A well-formed portable PDB that matches no DLL of the nupkg is accepted: PDB-to-DLL matching runs
-        // asynchronously after the push (a later issue), so the synchronous answer is 201.
+        // after the push, as on nuget.org, so the answer is 201 and the publication then fails.
         new Variant("pdb-id-mismatch", () -> zip(with(good(), PDB, flipPdbGuid(good().get(PDB)))), 201, "Created",
             true, null),
         rejected("truncated", () -> firstHalf(zip(good())),
@@ -143,7 +144,13 @@ class BadSymbolPackageTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("labVariants")
   void labVariantIsAnsweredWithItsReason(Variant v) {
-    check(v);
+    Reply r = check(v);
+    if (v.status() == 201) {
+      // Publishing then compares the PDB with the DLL: this one matches none, so it fails, with a reason.
+      JsonObject status = gw.awaitSettled(http, ID, VERSION);
+      assertEquals("failed", status.getString("state"), status.encode());
+      assertTrue(status.getJsonArray("reasons").getString(0).startsWith(PDB + ": does not match "), status.encode());
+    }
   }
 
   // -----------------------------------------------------------------------------------------------------------
@@ -206,7 +213,10 @@ class BadSymbolPackageTest {
   @MethodSource("normalizedSpellings")
   void idCaseAndVersionSpellingStillFindTheParent(String parentId, String parentVersion, String id, String version) {
     pushPackage(parentId, parentVersion);
-    check(new Variant(id + " " + version, () -> TestPackages.snupkg(id, version), 201, "Created", true, null));
+    // The PDB is the parent DLL's (same build), whatever the spelling of id and version in the snupkg's nuspec.
+    check(new Variant(id + " " + version, () -> TestPackages.snupkg(id, version,
+        TestPackages.pdbId(parentId, parentVersion)), 201, "Created", true, null));
+    assertEquals("available", gw.awaitSettled(http, parentId, parentVersion).getString("state"));
   }
 
   // -----------------------------------------------------------------------------------------------------------

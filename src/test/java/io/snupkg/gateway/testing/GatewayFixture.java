@@ -124,10 +124,47 @@ public final class GatewayFixture implements AutoCloseable {
     return files(dir.resolve("data/spool"));
   }
 
-  /** Every stored file except the spool. */
+  /**
+   * Every file pushes store: not the spool, and not what publishing writes in the background (its work files, the
+   * SSQP index, a record being replaced), which would make a before/after comparison depend on timing.
+   */
   public List<Path> storedFiles() {
-    Path spool = dir.resolve("data/spool");
-    return files(dir.resolve("data")).stream().filter(p -> !p.startsWith(spool)).toList();
+    List<Path> background = List.of(dir.resolve("data/spool"), dir.resolve("data/work"), dir.resolve("data/ssqp"));
+    return files(dir.resolve("data")).stream().filter(p -> background.stream().noneMatch(p::startsWith))
+        .filter(p -> !(p.getFileName().toString().startsWith(".") && p.toString().endsWith(".tmp"))) // mid-rename
+        .toList();
+  }
+
+  /** Waits (up to 30 s) until publishing has decided about the pending push: the status, no longer pending. */
+  public io.vertx.core.json.JsonObject awaitSettled(Http http, String id, String version) {
+    return awaitStatus(http, id, version, s -> !"pending".equals(s), "published or failed");
+  }
+
+  /** Waits (up to 30 s) until the symbols of {@code id} {@code version} have the state, then returns the status. */
+  public io.vertx.core.json.JsonObject awaitSymbolState(Http http, String id, String version, String state) {
+    return awaitStatus(http, id, version, state::equals, state);
+  }
+
+  private io.vertx.core.json.JsonObject awaitStatus(Http http, String id, String version,
+      java.util.function.Predicate<String> state, String what) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    io.vertx.core.json.JsonObject status = null;
+    while (System.nanoTime() < deadline) {
+      Http.Reply r = http.get("/api/v2/symbolpackage/" + id + "/" + version + "/status");
+      if (r.status() == 200) {
+        status = new io.vertx.core.json.JsonObject(r.body());
+        if (state.test(status.getString("state"))) {
+          return status;
+        }
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+    throw new AssertionError(id + " " + version + " was not " + what + " within 30 s; last status " + status);
   }
 
   private static List<Path> files(Path root) {

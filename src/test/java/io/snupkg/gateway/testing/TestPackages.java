@@ -42,7 +42,9 @@ public final class TestPackages {
   public static byte[] nupkg(String id, String version) {
     Map<String, byte[]> entries = opc(id, "dll");
     entries.put(id + ".nuspec", nuspec(id, version, false));
-    entries.put("lib/net45/" + id + ".dll", ("MZ" + id).getBytes(StandardCharsets.US_ASCII));
+    // A PE whose CodeView entry names the PDB that snupkg(id, version) carries, as a compiler would write it.
+    entries.put("lib/net45/" + id + ".dll", PortableExecutable.pe32(
+        PortableExecutable.portableCodeView(pdbId(id, version), 0, id + ".pdb")));
     return zip(entries);
   }
 
