@@ -150,7 +150,7 @@ public final class Gateway {
     BaseUrl baseUrl = new BaseUrl(config.http().publicBaseUrl());
     SymbolPackageStore symbols = new SymbolPackageStore(store);
     long symbolLimit = config.limits().maxSymbolPackageSize();
-    SymbolDownloadHandler symbolDownload = new SymbolDownloadHandler(store);
+    SymbolDownloadHandler symbolDownload = new SymbolDownloadHandler(store, config.symbols().requireChecksum());
     if (packageFeed instanceof UpstreamFeed feed) {
       PackageFeed parents = new WaitingFeed(vertx, feed, config.feed().parentWait());
       HttpClient client = vertx.createHttpClient(

@@ -48,6 +48,11 @@ public final class Rejection extends RuntimeException {
     return new Rejection(403, FORBIDDEN, Optional.empty());
   }
 
+  /** A 403 that is not about a key (the symbol server's SymbolChecksum rule). */
+  public static Rejection forbiddenWith(String reason) {
+    return new Rejection(403, reason, Optional.empty());
+  }
+
   public static Rejection notFound(String reason) {
     return new Rejection(404, reason, Optional.empty());
   }

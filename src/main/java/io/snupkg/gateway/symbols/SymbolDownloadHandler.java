@@ -4,6 +4,8 @@ import io.snupkg.gateway.http.ErrorResponder;
 import io.snupkg.gateway.http.ReasonPhrase;
 import io.snupkg.gateway.http.Rejection;
 import io.snupkg.gateway.storage.BlobStore;
+import io.snupkg.gateway.validation.PdbChecksums;
+import io.snupkg.gateway.validation.PortablePdbReader;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.file.FileProps;
@@ -41,13 +43,21 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
   static final String CACHE_CONTROL = "public, max-age=31536000, immutable";
   private static final Pattern BYTE_RANGE = Pattern.compile("\\s*(\\d*)\\s*-\\s*(\\d*)\\s*");
 
+  static final String SYMBOL_CHECKSUM = "SymbolChecksum";
+
   private final BlobStore store;
+  private final boolean requireChecksum;
 
-  public SymbolDownloadHandler(BlobStore store) {
+  /**
+   * @param requireChecksum {@code symbols.requireChecksum}: a download must carry the {@code SymbolChecksum} header
+   *     that debuggers build from the DLL (403 without it), and one of its entries must equal the stored PDB's hash
+   *     with its id zeroed (404 otherwise), so that only someone holding the DLL gets its PDB (GitLab's model for
+   *     debuggers that cannot send tokens)
+   */
+  public SymbolDownloadHandler(BlobStore store, boolean requireChecksum) {
     this.store = store;
+    this.requireChecksum = requireChecksum;
   }
-
-
 
   @Override
   public void handle(RoutingContext ctx) {
@@ -74,7 +84,14 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
             return;
           }
           if (ar.succeeded() && ar.result().isPresent()) {
-            answer(ctx, ar.result().get());
+            checksum(ctx, ar.result().get().path()).onComplete(ok -> {
+              if (ok.succeeded()) {
+                answer(ctx, ar.result().get());
+              } else {
+                ErrorResponder.send(ctx.response(), ok.cause() instanceof Rejection r ? r : Rejection.notFound(
+                    "No symbol file " + lowerFile + " with key " + lowerKey + " is stored"));
+              }
+            });
           } else if (ar.succeeded() || isMissing(ar.cause())) {
             ErrorResponder.send(ctx.response(), Rejection.notFound(
                 "No symbol file " + lowerFile + " with key " + lowerKey + " is stored"));
@@ -82,6 +99,37 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
             ctx.fail(ar.cause());
           }
         });
+  }
+
+  /** With {@code requireChecksum}: succeeds when the request's SymbolChecksum names this PDB. */
+  private Future<Void> checksum(RoutingContext ctx, Path pdb) {
+    if (!requireChecksum) {
+      return Future.succeededFuture();
+    }
+    String header = ctx.request().getHeader(SYMBOL_CHECKSUM);
+    if (header == null || header.isBlank()) {
+      return Future.failedFuture(Rejection.forbiddenWith("This symbol server requires the SymbolChecksum header "
+          + "that debuggers send for DLLs with a PdbChecksum entry"));
+    }
+    // Hashing reads the whole PDB: off the event loop.
+    return ctx.vertx().<Boolean>executeBlocking(() -> {
+      PortablePdbReader.PdbId id;
+      try (java.io.InputStream in = java.nio.file.Files.newInputStream(pdb)) {
+        id = PortablePdbReader.read(in, pdb.getFileName().toString(), java.nio.file.Files.size(pdb));
+      }
+      for (String entry : header.split(";")) {
+        int colon = entry.indexOf(':');
+        if (colon > 0) {
+          Optional<byte[]> hash = PdbChecksums.hash(pdb, id.idOffset(), entry.substring(0, colon).trim());
+          if (hash.isPresent() && java.util.HexFormat.of().formatHex(hash.get())
+              .equalsIgnoreCase(entry.substring(colon + 1).trim())) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }, false).compose(match -> match ? Future.succeededFuture() : Future.failedFuture(Rejection.notFound(
+        "No symbol file with this SymbolChecksum is stored")));
   }
 
   /** A stored PDB as found: where it is, its size and its modification time (for the ETag). */

@@ -70,6 +70,36 @@ class PublishTest {
   }
 
   @Test
+  void withRequireChecksumOnlyTheDllsChecksumGetsThePdb(@TempDir Path dir) throws Exception {
+    try (GatewayFixture gw = GatewayFixture.builder(dir).key("ci", "*").yaml("symbols", "requireChecksum: true")
+        .start(); Http http = new Http(gw.vertx, gw.port())) {
+      String id = "Pub.Checked";
+      UUID build = TestPackages.pdbId(id, "1.0.0");
+      assertEquals(201, http.push("/api/v2/package/", gw.key("ci"), TestPackages.nupkg(id, "1.0.0")).status());
+      assertEquals(201, http.push(SYMBOLS, gw.key("ci"), TestPackages.snupkg(id, "1.0.0")).status());
+      gw.awaitSymbolState(http, id, "1.0.0", "available");
+
+      Reply without = http.get(ssqp(id, build));
+      assertEquals(403, without.status());
+      assertEquals("This symbol server requires the SymbolChecksum header that debuggers send for DLLs with a "
+          + "PdbChecksum entry", without.reason());
+      // What a debugger computes from the DLL's PdbChecksum entry: the PDB's SHA-256 with its 20 id bytes zeroed.
+      byte[] pdb = pdb(id, "1.0.0", build);
+      long idOffset = io.snupkg.gateway.validation.PortablePdbReader.read(new java.io.ByteArrayInputStream(pdb),
+          "x.pdb", pdb.length).idOffset();
+      byte[] zeroed = pdb.clone();
+      java.util.Arrays.fill(zeroed, (int) idOffset, (int) idOffset + 20, (byte) 0);
+      String sha256 = java.util.HexFormat.of().formatHex(
+          java.security.MessageDigest.getInstance("SHA-256").digest(zeroed));
+      Reply with = http.get(ssqp(id, build), java.util.Map.of("SymbolChecksum", "SHA256:" + sha256));
+      assertEquals(200, with.status(), with.toString());
+      assertArrayEquals(pdb, with.bytes().getBytes());
+      Reply wrong = http.get(ssqp(id, build), java.util.Map.of("SymbolChecksum", "SHA256:" + "00".repeat(32)));
+      assertEquals(404, wrong.status());
+    }
+  }
+
+  @Test
   void conflictOnlyWhilePendingAndPendingWorkResumesAfterARestart(@TempDir Path dir) throws Exception {
     try (ProxyStand stand = new ProxyStand()) {
       String id = "Pub.Held";

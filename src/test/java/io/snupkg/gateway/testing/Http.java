@@ -44,6 +44,18 @@ public final class Http implements AutoCloseable {
     return send(HttpMethod.GET, path, null, null, null, false);
   }
 
+  /** A GET with headers of its own (a debugger's SymbolChecksum, say). */
+  public Reply get(String path, java.util.Map<String, String> headers) {
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(port)
+        .setURI(path);
+    headers.forEach(options::putHeader);
+    try {
+      return exchange(options, null, false).await(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("no answer within 60 s: GET " + path, e);
+    }
+  }
+
   /** A push as nuget.exe sends it: chunked multipart. */
   public Reply push(String path, String apiKey, byte[] file) {
     Multipart m = new Multipart();
