@@ -45,6 +45,8 @@ public final class PublishVerticle extends VerticleBase {
   private final SymbolMatcher matcher;
   private final Duration deadline;
   private final Clock clock;
+  /** Set when undeployed: work that completes afterwards schedules nothing on a closing Vert.x. */
+  private volatile boolean stopped;
 
   public PublishVerticle(SymbolPackageStore symbols, PackageFeed feed, BlobStore store, Path workDir,
       SymbolMatcher matcher, Duration deadline, Clock clock) {
@@ -66,6 +68,12 @@ public final class PublishVerticle extends VerticleBase {
         .onSuccess(v -> resume());
   }
 
+  @Override
+  public Future<?> stop() {
+    stopped = true;
+    return Future.succeededFuture();
+  }
+
   /** Every record still pending at start: work a crash or restart interrupted. */
   private void resume() {
     symbols.all().onSuccess(records -> records.stream().filter(r -> r.pending().isPresent())
@@ -78,6 +86,9 @@ public final class PublishVerticle extends VerticleBase {
   }
 
   private void publish(String id, String version, Duration nextRetry) {
+    if (stopped) {
+      return; // the next start resumes it
+    }
     symbols.record(id, version).onSuccess(record -> {
       Optional<Upload> pending = record.flatMap(SymbolPackageRecord::pending);
       if (pending.isEmpty()) {
@@ -86,7 +97,8 @@ public final class PublishVerticle extends VerticleBase {
       Upload upload = pending.get();
       if (clock.instant().isAfter(upload.pushedAt().plus(deadline))) {
         finish(id, version, upload, Optional.of(List.of("The symbol package was not published within "
-            + deadline.toMinutes() + " minutes of its push (the package's DLLs could not be fetched from the feed)")));
+            + (deadline.toSeconds() < 120 ? deadline.toSeconds() + " seconds" : deadline.toMinutes() + " minutes")
+            + " of its push (the package's DLLs could not be fetched from the feed)")));
         return;
       }
       attempt(id, version, upload).onComplete(ar -> {
@@ -100,7 +112,9 @@ public final class PublishVerticle extends VerticleBase {
               ar.cause().getMessage(), nextRetry.toSeconds());
           Duration after = nextRetry.multipliedBy(2).compareTo(LONGEST_RETRY) > 0 ? LONGEST_RETRY
               : nextRetry.multipliedBy(2);
-          vertx.setTimer(nextRetry.toMillis(), t -> publish(id, version, after));
+          if (!stopped) {
+            vertx.setTimer(nextRetry.toMillis(), t -> publish(id, version, after));
+          }
         }
       });
     });

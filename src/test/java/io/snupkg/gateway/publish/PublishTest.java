@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.snupkg.gateway.testing.GatewayFixture;
 import io.snupkg.gateway.testing.Http;
 import io.snupkg.gateway.testing.Http.Reply;
+import io.snupkg.gateway.testing.PortableExecutable;
 import io.snupkg.gateway.testing.ProxyStand;
 import io.snupkg.gateway.testing.TestPackages;
 import io.vertx.core.json.JsonObject;
@@ -96,6 +97,72 @@ class PublishTest {
       assertArrayEquals(pdb, with.bytes().getBytes());
       Reply wrong = http.get(ssqp(id, build), java.util.Map.of("SymbolChecksum", "SHA256:" + "00".repeat(32)));
       assertEquals(404, wrong.status());
+    }
+  }
+
+  /** A nupkg whose DLL names the PDB of snupkg(id, version) and carries these PdbChecksum entries. */
+  private static byte[] nupkgWithChecksums(String id, String version, PortableExecutable.Entry... checksums) {
+    java.util.List<PortableExecutable.Entry> entries = new java.util.ArrayList<>();
+    entries.add(PortableExecutable.portableCodeView(TestPackages.pdbId(id, version), 0, id + ".pdb"));
+    entries.addAll(java.util.List.of(checksums));
+    java.util.Map<String, byte[]> nupkg = TestPackages.nupkgEntries(id, version);
+    nupkg.put("lib/net45/" + id + ".dll", PortableExecutable.write(false, entries));
+    return TestPackages.zip(nupkg);
+  }
+
+  private static byte[] sha256WithIdZeroed(byte[] pdb) throws Exception {
+    long idOffset = io.snupkg.gateway.validation.PortablePdbReader.read(new java.io.ByteArrayInputStream(pdb),
+        "x.pdb", pdb.length).idOffset();
+    byte[] zeroed = pdb.clone();
+    java.util.Arrays.fill(zeroed, (int) idOffset, (int) idOffset + 20, (byte) 0);
+    return java.security.MessageDigest.getInstance("SHA-256").digest(zeroed);
+  }
+
+  @Test
+  void aDllsPdbChecksumMustMatchAndCanBeRequired(@TempDir Path dir) throws Exception {
+    try (GatewayFixture gw = GatewayFixture.builder(dir).key("ci", "*").yaml("symbols", "requirePdbChecksum: true")
+        .start(); Http http = new Http(gw.vertx, gw.port())) {
+      String good = "Sum.Good";
+      byte[] goodHash = sha256WithIdZeroed(pdb(good, "1.0.0", TestPackages.pdbId(good, "1.0.0")));
+      assertEquals(201, http.push("/api/v2/package/", gw.key("ci"), nupkgWithChecksums(good, "1.0.0",
+          PortableExecutable.pdbChecksum("SHA256", goodHash))).status());
+      assertEquals(201, http.push(SYMBOLS, gw.key("ci"), TestPackages.snupkg(good, "1.0.0")).status());
+      assertEquals("available", gw.awaitSettled(http, good, "1.0.0").getString("state"));
+
+      String wrong = "Sum.Wrong";
+      assertEquals(201, http.push("/api/v2/package/", gw.key("ci"), nupkgWithChecksums(wrong, "1.0.0",
+          PortableExecutable.pdbChecksum("SHA256", new byte[32]))).status());
+      assertEquals(201, http.push(SYMBOLS, gw.key("ci"), TestPackages.snupkg(wrong, "1.0.0")).status());
+      JsonObject failed = gw.awaitSettled(http, wrong, "1.0.0");
+      assertEquals(new JsonObject().put("id", wrong).put("version", "1.0.0").put("state", "failed").put("reasons",
+          java.util.List.of("lib/net45/Sum.Wrong.pdb: its checksum does not match the PdbChecksum of "
+              + "lib/net45/Sum.Wrong.dll")), failed);
+
+      String none = "Sum.None"; // TestPackages' DLLs have no PdbChecksum entry
+      assertEquals(201, http.push("/api/v2/package/", gw.key("ci"), TestPackages.nupkg(none, "1.0.0")).status());
+      assertEquals(201, http.push(SYMBOLS, gw.key("ci"), TestPackages.snupkg(none, "1.0.0")).status());
+      assertEquals(java.util.List.of("lib/net45/Sum.None.dll: has no PdbChecksum entry (build with a compiler from "
+          + "Visual Studio 15.9 or later)"), gw.awaitSettled(http, none, "1.0.0").getJsonArray("reasons").getList());
+    }
+  }
+
+  @Test
+  void aPushThatCannotBePublishedBeforeTheDeadlineFails(@TempDir Path dir) throws Exception {
+    try (ProxyStand stand = new ProxyStand()) {
+      String id = "Pub.Late";
+      stand.auth.key("k", "ci", "*");
+      stand.feed.publishNow(id, "1.0.0", TestPackages.nupkg(id, "1.0.0"));
+      stand.feed.holdDownloads(true);
+      try (GatewayFixture gw = stand.gateway(dir).yaml("feed", "timeout: 1s")
+          .yaml("symbols", "publishDeadline: 2s").start(); Http http = new Http(gw.vertx, gw.port())) {
+        assertEquals(201, http.push(SYMBOLS, "k", TestPackages.snupkg(id, "1.0.0")).status());
+        JsonObject status = gw.awaitSettled(http, id, "1.0.0");
+        assertEquals("failed", status.getString("state"));
+        assertEquals("The symbol package was not published within 2 seconds of its push (the package's DLLs "
+            + "could not be fetched from the feed)", status.getJsonArray("reasons").getString(0));
+      } finally {
+        stand.feed.holdDownloads(false);
+      }
     }
   }
 

@@ -40,12 +40,17 @@ public final class TestPackages {
   }
 
   public static byte[] nupkg(String id, String version) {
+    return zip(nupkgEntries(id, version));
+  }
+
+  /** The entries of nupkg(id, version), for tests that replace its DLL. */
+  public static Map<String, byte[]> nupkgEntries(String id, String version) {
     Map<String, byte[]> entries = opc(id, "dll");
     entries.put(id + ".nuspec", nuspec(id, version, false));
     // A PE whose CodeView entry names the PDB that snupkg(id, version) carries, as a compiler would write it.
     entries.put("lib/net45/" + id + ".dll", PortableExecutable.pe32(
         PortableExecutable.portableCodeView(pdbId(id, version), 0, id + ".pdb")));
-    return zip(entries);
+    return entries;
   }
 
   public static byte[] snupkg(String id, String version) {
