@@ -118,8 +118,9 @@ public final class Gateway {
       return vertx.deployVerticle(() -> new ValidationVerticle(spool, inspector), workerOptions)
           .compose(id -> {
             others.add(id);
-            return vertx.deployVerticle(publisher, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
-                .setWorkerPoolName("snupkg-publish").setWorkerPoolSize(1));
+            // On an event loop: its I/O is asynchronous and the matching goes to executeBlocking. A worker
+            // verticle's own pool closes on undeploy while a feed download may still be completing into it.
+            return vertx.deployVerticle(publisher);
           })
           .compose(id -> {
             others.add(id);

@@ -23,9 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes pending symbol packages, off the event loop (deployed as a worker): fetch the parent nupkg from the
- * feed, match every PDB against its DLL ({@link SymbolMatcher}), and then either index the PDBs for SSQP and make
- * the push the available one, or fail it with the matcher's reasons.
+ * Publishes pending symbol packages in the background: fetch the parent nupkg from the feed, match every PDB
+ * against its DLL ({@link SymbolMatcher}, blocking, so in {@code executeBlocking}, off the event loop), and then
+ * either index the PDBs for SSQP and make the push the available one, or fail it with the matcher's reasons.
  *
  * <p>The record on disk is the source of truth: requests come from pushes and, at start, from every record still
  * pending (so work interrupted by a crash or restart resumes). A feed that cannot be asked is retried with a
@@ -47,6 +47,8 @@ public final class PublishVerticle extends VerticleBase {
   private final Clock clock;
   /** Set when undeployed: work that completes afterwards schedules nothing on a closing Vert.x. */
   private volatile boolean stopped;
+  /** Attempts under way, so that stopping can let them finish before Vert.x closes under them. */
+  private final java.util.Set<Future<?>> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public PublishVerticle(SymbolPackageStore symbols, PackageFeed feed, BlobStore store, Path workDir,
       SymbolMatcher matcher, Duration deadline, Clock clock) {
@@ -68,10 +70,12 @@ public final class PublishVerticle extends VerticleBase {
         .onSuccess(v -> resume());
   }
 
+  /** Lets attempts under way finish (a few seconds at most): the next start resumes whatever is left pending. */
   @Override
   public Future<?> stop() {
     stopped = true;
-    return Future.succeededFuture();
+    return Future.join(List.copyOf(inFlight)).timeout(5, java.util.concurrent.TimeUnit.SECONDS)
+        .recover(err -> Future.succeededFuture());
   }
 
   /** Every record still pending at start: work a crash or restart interrupted. */
@@ -101,22 +105,25 @@ public final class PublishVerticle extends VerticleBase {
             + " of its push (the package's DLLs could not be fetched from the feed)")));
         return;
       }
-      attempt(id, version, upload).onComplete(ar -> {
+      Future<Void> work = attempt(id, version, upload).transform(ar -> {
         if (ar.succeeded()) {
-          finish(id, version, upload, ar.result());
-        } else if (ar.cause() instanceof Rejection r && r.status() == 404) {
-          finish(id, version, upload, Optional.of(List.of("The package " + id + " " + version
-              + " is no longer in the feed, so its DLLs cannot be matched")));
-        } else {
-          LOG.warn("Publishing {} {} failed for now ({}); retrying in {} s", id, version,
-              ar.cause().getMessage(), nextRetry.toSeconds());
-          Duration after = nextRetry.multipliedBy(2).compareTo(LONGEST_RETRY) > 0 ? LONGEST_RETRY
-              : nextRetry.multipliedBy(2);
-          if (!stopped) {
-            vertx.setTimer(nextRetry.toMillis(), t -> publish(id, version, after));
-          }
+          return finish(id, version, upload, ar.result());
         }
+        if (ar.cause() instanceof Rejection r && r.status() == 404) {
+          return finish(id, version, upload, Optional.of(List.of("The package " + id + " " + version
+              + " is no longer in the feed, so its DLLs cannot be matched")));
+        }
+        LOG.warn("Publishing {} {} failed for now ({}); retrying in {} s", id, version,
+            ar.cause().getMessage(), nextRetry.toSeconds());
+        Duration after = nextRetry.multipliedBy(2).compareTo(LONGEST_RETRY) > 0 ? LONGEST_RETRY
+            : nextRetry.multipliedBy(2);
+        if (!stopped) {
+          vertx.setTimer(nextRetry.toMillis(), t -> publish(id, version, after));
+        }
+        return Future.succeededFuture();
       });
+      inFlight.add(work);
+      work.onComplete(x -> inFlight.remove(work));
     });
   }
 
@@ -132,7 +139,16 @@ public final class PublishVerticle extends VerticleBase {
         .compose(snupkg -> vertx.executeBlocking(() -> matcher.match(snupkg, nupkg, dir)))
         .compose(result -> result.matched() ? index(result).map(Optional.<List<String>>empty())
             : Future.succeededFuture(Optional.of(result.reasons())))
-        .eventually(() -> vertx.fileSystem().deleteRecursive(dir.toString()).recover(err -> Future.succeededFuture()));
+        .eventually(() -> removeQuietly(dir));
+  }
+
+  /** Never throws: a supplier that throws in {@code eventually} would replace the outcome with an empty success. */
+  private Future<Void> removeQuietly(Path dir) {
+    try {
+      return vertx.fileSystem().deleteRecursive(dir.toString()).recover(err -> Future.succeededFuture());
+    } catch (RuntimeException e) {
+      return Future.succeededFuture();
+    }
   }
 
   /** Each PDB under its SSQP key; a key already stored holds the same PDB (the key is its id), so it is kept. */
@@ -146,11 +162,12 @@ public final class PublishVerticle extends VerticleBase {
     return all.map(result);
   }
 
-  private void finish(String id, String version, Upload upload, Optional<List<String>> failure) {
+  private Future<Void> finish(String id, String version, Upload upload, Optional<List<String>> failure) {
     Function<SymbolPackageRecord, SymbolPackageRecord> change = failure.isEmpty()
         ? SymbolPackageRecord::published
         : r -> r.failed(failure.get(), clock.instant());
-    vertx.sharedData().getLocalLockWithTimeout(UploadPipeline.lockName("symbols", id, version), LOCK_TIMEOUT_MS)
+    return vertx.sharedData().getLocalLockWithTimeout(UploadPipeline.lockName("symbols", id, version),
+            LOCK_TIMEOUT_MS)
         .compose(lock -> symbols.record(id, version)
             .compose(record -> {
               if (record.isEmpty() || !record.get().pending().map(upload::equals).orElse(false)) {
