@@ -96,6 +96,7 @@ public final class Gateway {
           proxyAuth ? Optional.empty() : Optional.of(new PackageOwners(store)), spool, errors);
       PackageFeed feed = config.feed().type() == GatewayConfig.FeedType.UPSTREAM
           ? new UpstreamFeed(vertx, config.feed(), clock) : new LocalFolderFeed(vertx, store);
+      addReadinessChecks(vertx, readiness, config, authority, feed);
       Routes routes = routes(vertx, config, clock, store, pipeline, errors, feed);
       int workers = config.validation().workers();
       PackageInspector inspector = new PackageInspector(new ZipReader.Limits(config.validation().maxEntries(),
@@ -143,6 +144,22 @@ public final class Gateway {
           })
           .onFailure(err -> authority.stop());
     });
+  }
+
+  /** Storage must take a write; in proxy mode the auth service's breaker must be closed and the feed readable. */
+  private static void addReadinessChecks(Vertx vertx, Readiness readiness, GatewayConfig config,
+      KeyAuthority authority, PackageFeed feed) {
+    String probe = config.storage().path().resolve(".ready-probe").toString();
+    readiness.addCheck("storage", () -> vertx.fileSystem().writeFile(probe, io.vertx.core.buffer.Buffer.buffer("ok"))
+        .compose(v -> vertx.fileSystem().delete(probe))
+        .recover(err -> Future.failedFuture("storage " + config.storage().path() + " is not writable")));
+    if (authority instanceof UpstreamKeyAuthority upstream) {
+      readiness.addCheck("auth", () -> upstream.available() ? Future.succeededFuture()
+          : Future.failedFuture("the auth service's circuit breaker is open"));
+    }
+    if (feed instanceof UpstreamFeed upstream) {
+      readiness.addCheck("feed", upstream::reachable);
+    }
   }
 
   /** The local feed and its routes, or the upstream feed with the package pass-through. */

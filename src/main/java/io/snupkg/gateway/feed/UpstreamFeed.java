@@ -60,9 +60,18 @@ public final class UpstreamFeed implements PackageFeed {
     return index.get("").map(Future::succeededFuture).orElseGet(() -> indexFetch.call("", this::readIndex));
   }
 
-  /** Whether the last read of the service index worked (for readiness). */
+  /** Whether the last read of the service index worked. */
   public boolean available() {
     return lastGood != null;
+  }
+
+  /** Reads the service index now, bypassing the cache: for readiness, which must notice a feed that went away. */
+  public Future<Void> reachable() {
+    return client.request(HttpMethod.GET, serviceIndexUrl).send().compose(response -> response.statusCode() == 200
+        ? Future.<Void>succeededFuture()
+        : Future.failedFuture("the feed's service index answered " + response.statusCode()))
+        .recover(err -> Future.failedFuture("the feed at " + serviceIndexUrl + " is not reachable (" + err.getMessage()
+            + ")"));
   }
 
   private Future<Resources> readIndex() {

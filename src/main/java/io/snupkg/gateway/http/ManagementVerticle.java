@@ -9,6 +9,11 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The management server on its own port, so that probes are never queued behind uploads and keep answering
@@ -29,7 +34,7 @@ public final class ManagementVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> status(ctx, true));
-    router.get("/health/ready").handler(ctx -> status(ctx, readiness.isReady()));
+    router.get("/health/ready").handler(this::ready);
     server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
         .requestHandler(router);
     return server.listen();
@@ -37,6 +42,32 @@ public final class ManagementVerticle extends VerticleBase {
 
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /** 200 when listening and every check passes within 2 s; else 503 naming what failed. */
+  private void ready(RoutingContext ctx) {
+    if (!readiness.isReady()) {
+      reply(ctx, false, new JsonObject().put("server", "starting or draining"));
+      return;
+    }
+    JsonObject results = new JsonObject();
+    List<Future<Void>> all = new ArrayList<>();
+    for (Map.Entry<String, Supplier<Future<Void>>> check : readiness.checks()) {
+      Future<Void> f;
+      try {
+        f = check.getValue().get().timeout(2, TimeUnit.SECONDS);
+      } catch (RuntimeException e) {
+        f = Future.failedFuture(e);
+      }
+      all.add(f.onComplete(ar -> results.put(check.getKey(), ar.succeeded() ? "UP"
+          : "DOWN: " + (ar.cause() instanceof Rejection r ? r.reason() : String.valueOf(ar.cause().getMessage())))));
+    }
+    Future.join(all).onComplete(ar -> reply(ctx, ar.succeeded(), results));
+  }
+
+  private static void reply(RoutingContext ctx, boolean up, JsonObject checks) {
+    ctx.response().setStatusCode(up ? 200 : 503).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(new JsonObject().put("status", up ? "UP" : "DOWN").put("checks", checks).encode());
   }
 
   private static void status(RoutingContext ctx, boolean up) {
