@@ -173,11 +173,12 @@ public final class PublishVerticle extends VerticleBase {
               if (record.isEmpty() || !record.get().pending().map(upload::equals).orElse(false)) {
                 return Future.<Void>succeededFuture(); // someone finished it meanwhile
               }
-              Optional<String> replaced = failure.isEmpty()
-                  ? record.get().available().map(Upload::sha512) : Optional.of(upload.sha512());
+              // The snupkg no longer needed: the failed one, or the one the published push replaces.
+              Optional<String> obsolete = failure.isPresent() ? Optional.of(upload.sha512())
+                  : record.get().available().map(Upload::sha512).filter(sha -> !sha.equals(upload.sha512()));
               return symbols.save(change.apply(record.get()))
-                  .compose(v -> replaced.filter(sha -> !sha.equals(upload.sha512()) || failure.isPresent())
-                      .map(sha -> symbols.deleteSnupkg(id, version, sha)).orElse(Future.succeededFuture()));
+                  .compose(v -> obsolete.map(sha -> symbols.deleteSnupkg(id, version, sha))
+                      .orElse(Future.succeededFuture()));
             })
             .andThen(ar -> lock.release()))
         .onSuccess(v -> LOG.info("Symbols {} {}: {}", id, version,

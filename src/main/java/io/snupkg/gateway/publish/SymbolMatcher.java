@@ -2,6 +2,7 @@ package io.snupkg.gateway.publish;
 
 import io.snupkg.gateway.symbols.SsqpKeys;
 import io.snupkg.gateway.validation.InvalidPackageException;
+import io.snupkg.gateway.validation.PackageInspector;
 import io.snupkg.gateway.validation.PdbChecksums;
 import io.snupkg.gateway.validation.PeDebugDirectory;
 import io.snupkg.gateway.validation.PortablePdbReader;
@@ -59,7 +60,7 @@ public final class SymbolMatcher {
       }
       int n = 0;
       for (ZipReader.Entry pdb : symbols.entries()) {
-        if (pdb.isDirectory() || !pdb.name().endsWith(".pdb")) {
+        if (!PackageInspector.isPdb(pdb)) {
           continue;
         }
         String base = pdb.name().substring(0, pdb.name().length() - 4).toLowerCase(Locale.ROOT);
@@ -71,9 +72,10 @@ public final class SymbolMatcher {
         Path pdbFile = extract(symbols, pdb, workDir.resolve("pdb-" + n));
         Path peFile = extract(packages, binary, workDir.resolve("pe-" + n));
         n++;
-        checkPair(pdb.name(), pdbFile, binary.name(), peFile).ifPresentOrElse(reasons::add, () -> {
+        PdbId id = readId(pdbFile, pdb.name());
+        checkPair(pdb.name(), pdbFile, id, binary.name(), peFile).ifPresentOrElse(reasons::add, () -> {
           String fileName = pdb.name().substring(pdb.name().lastIndexOf('/') + 1);
-          matched.add(new Matched(fileName, SsqpKeys.portablePdbKey(readId(pdbFile, pdb.name()).guid()), pdbFile));
+          matched.add(new Matched(fileName, SsqpKeys.portablePdbKey(id.guid()), pdbFile));
         });
       }
     } catch (InvalidPackageException e) {
@@ -88,8 +90,8 @@ public final class SymbolMatcher {
   }
 
   /** Why the pair does not match, or empty when it does. */
-  private Optional<String> checkPair(String pdbName, Path pdbFile, String peName, Path peFile) throws IOException {
-    PdbId id = readId(pdbFile, pdbName);
+  private Optional<String> checkPair(String pdbName, Path pdbFile, PdbId id, String peName, Path peFile)
+      throws IOException {
     PeDebugDirectory debug;
     try {
       debug = PeDebugDirectory.read(peFile);

@@ -82,7 +82,8 @@ public final class PackageInspector {
     }
   }
 
-  private static boolean isPdb(Entry e) {
+  /** A symbol file as nuget.org counts them: a file whose name ends exactly in ".pdb". */
+  public static boolean isPdb(Entry e) {
     return !e.isDirectory() && e.name().endsWith(".pdb"); // exactly ".pdb", as nuget.org counts them
   }
 
