@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -137,7 +138,49 @@ public final class GatewayFixture implements AutoCloseable {
 
   /** Waits (up to 30 s) until publishing has decided about the pending push: the status, no longer pending. */
   public io.vertx.core.json.JsonObject awaitSettled(Http http, String id, String version) {
-    return awaitStatus(http, id, version, s -> !"pending".equals(s), "published or failed");
+    io.vertx.core.json.JsonObject status = awaitStatus(http, id, version, s -> !"pending".equals(s),
+        "published or failed");
+    awaitObsoleteSnupkgsDeleted(status.getString("id"), status.getString("version"));
+    return status;
+  }
+
+  /**
+   * The outcome is recorded first and the snupkg it makes obsolete deleted after (so a crash in between leaves an
+   * orphan, never a record without its file): wait for that deletion too, so that a before/after comparison of
+   * {@link #storedFiles()} that follows sees a quiet store.
+   */
+  private void awaitObsoleteSnupkgsDeleted(String id, String version) {
+    Path folder = dir.resolve("data/symbols").resolve(id.toLowerCase(java.util.Locale.ROOT)).resolve(version);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    List<String> stored = List.of();
+    Set<String> kept = Set.of();
+    while (System.nanoTime() < deadline) {
+      try {
+        io.vertx.core.json.JsonObject record = new io.vertx.core.json.JsonObject(
+            Files.readString(folder.resolve("record.json")));
+        kept = Stream.of("available", "pending").map(record::getJsonObject).filter(java.util.Objects::nonNull)
+            .map(u -> u.getString("sha512") + ".snupkg").collect(java.util.stream.Collectors.toSet());
+      } catch (IOException | io.vertx.core.json.DecodeException e) {
+        // mid-rename: read again
+      }
+      stored = files(folder).stream().map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".snupkg"))
+          .toList();
+      if (kept.containsAll(stored)) {
+        return;
+      }
+      sleep(50);
+    }
+    throw new AssertionError(id + " " + version + ": obsolete snupkgs not deleted within 30 s: " + stored
+        + " kept " + kept);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
   }
 
   /** Waits (up to 30 s) until the symbols of {@code id} {@code version} have the state, then returns the status. */
@@ -157,12 +200,7 @@ public final class GatewayFixture implements AutoCloseable {
           return status;
         }
       }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
+      sleep(50);
     }
     throw new AssertionError(id + " " + version + " was not " + what + " within 30 s; last status " + status);
   }
