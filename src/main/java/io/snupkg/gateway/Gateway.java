@@ -1,5 +1,6 @@
 package io.snupkg.gateway;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.snupkg.gateway.auth.FileKeyAuthority;
 import io.snupkg.gateway.auth.KeyAuthority;
 import io.snupkg.gateway.auth.UpstreamKeyAuthority;
@@ -10,6 +11,7 @@ import io.snupkg.gateway.feed.NupkgDownloadHandler;
 import io.snupkg.gateway.feed.PackageFeed;
 import io.snupkg.gateway.feed.UpstreamFeed;
 import io.snupkg.gateway.feed.WaitingFeed;
+import io.snupkg.gateway.http.BaseUrl;
 import io.snupkg.gateway.http.ErrorResponder;
 import io.snupkg.gateway.http.HttpVerticle;
 import io.snupkg.gateway.http.ManagementVerticle;
@@ -17,7 +19,9 @@ import io.snupkg.gateway.http.Readiness;
 import io.snupkg.gateway.http.Rejection;
 import io.snupkg.gateway.http.Routes;
 import io.snupkg.gateway.http.ServiceIndexHandler;
-import io.snupkg.gateway.http.BaseUrl;
+import io.snupkg.gateway.metrics.GatewayMetrics;
+import io.snupkg.gateway.metrics.MicrometerGatewayMetrics;
+import io.snupkg.gateway.metrics.Prometheus;
 import io.snupkg.gateway.publish.PublishRequests;
 import io.snupkg.gateway.publish.PublishVerticle;
 import io.snupkg.gateway.publish.SymbolMatcher;
@@ -25,6 +29,7 @@ import io.snupkg.gateway.push.Admission;
 import io.snupkg.gateway.push.BodyReceiver;
 import io.snupkg.gateway.push.PackageProxyHandler;
 import io.snupkg.gateway.push.PackagePushHandler;
+import io.snupkg.gateway.push.PushRateLimit;
 import io.snupkg.gateway.push.SymbolPushHandler;
 import io.snupkg.gateway.push.UploadPipeline;
 import io.snupkg.gateway.storage.FileSystemBlobStore;
@@ -34,17 +39,17 @@ import io.snupkg.gateway.storage.SymbolPackageStore;
 import io.snupkg.gateway.symbols.SymbolDownloadHandler;
 import io.snupkg.gateway.symbols.SymbolPackageHandler;
 import io.snupkg.gateway.upstream.UpstreamClient;
-import io.snupkg.gateway.validation.ValidationClient;
 import io.snupkg.gateway.validation.PackageInspector;
+import io.snupkg.gateway.validation.ValidationClient;
 import io.snupkg.gateway.validation.ValidationVerticle;
 import io.snupkg.gateway.validation.ZipReader;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -80,24 +85,31 @@ public final class Gateway {
     this.otherDeployments = otherDeployments;
   }
 
-  public static Future<Gateway> start(Vertx vertx, GatewayConfig config, Clock clock) {
+  /**
+   * @param registry where the domain meters go and what {@code /metrics} shows; the Vert.x instance should report
+   *     its own meters there too ({@link Prometheus#vertx})
+   */
+  public static Future<Gateway> start(Vertx vertx, GatewayConfig config, Clock clock,
+      PrometheusMeterRegistry registry) {
+    GatewayMetrics metrics = new MicrometerGatewayMetrics(registry);
+    PushRateLimit rateLimit = new PushRateLimit(config.rateLimit().pushesPerHour(), System::nanoTime);
     FileSystemBlobStore store = new FileSystemBlobStore(vertx, config.storage().path());
     SpoolArea spool = new SpoolArea(vertx, config.storage().path());
     Readiness readiness = new Readiness();
     boolean proxyAuth = config.auth().type() == GatewayConfig.AuthType.UPSTREAM;
     return vertx.executeBlocking(() -> {
       spool.prepare();
-      return proxyAuth ? new UpstreamKeyAuthority(vertx, config.auth(), clock)
+      return proxyAuth ? new UpstreamKeyAuthority(vertx, config.auth(), clock, metrics)
           : (KeyAuthority) FileKeyAuthority.start(vertx, config.auth().file(), clock);
     }).compose(authority -> {
       ErrorResponder errors = new ErrorResponder(vertx, config.limits().drainTimeout(), config.limits().drainMaxBytes());
-      UploadPipeline pipeline = new UploadPipeline(vertx, new Admission(authority), new BodyReceiver(spool),
-          new ValidationClient(vertx, config.validation().timeout()), authority,
-          proxyAuth ? Optional.empty() : Optional.of(new PackageOwners(store)), spool, errors);
+      UploadPipeline pipeline = new UploadPipeline(vertx, new Admission(authority, rateLimit), new BodyReceiver(spool),
+          new ValidationClient(vertx, config.validation().timeout(), metrics), authority,
+          proxyAuth ? Optional.empty() : Optional.of(new PackageOwners(store)), spool, errors, metrics);
       PackageFeed feed = config.feed().type() == GatewayConfig.FeedType.UPSTREAM
           ? new UpstreamFeed(vertx, config.feed(), clock) : new LocalFolderFeed(vertx, store);
       addReadinessChecks(vertx, readiness, config, authority, feed);
-      Routes routes = routes(vertx, config, clock, store, pipeline, errors, feed);
+      Routes routes = routes(vertx, config, clock, store, pipeline, errors, feed, rateLimit, metrics);
       int workers = config.validation().workers();
       PackageInspector inspector = new PackageInspector(new ZipReader.Limits(config.validation().maxEntries(),
           config.validation().maxEntrySize(), config.validation().maxTotalSize()), clock);
@@ -108,14 +120,14 @@ public final class Gateway {
           .setWorkerPoolSize(workers)
           .setMaxWorkerExecuteTime(config.validation().timeout().toMillis())
           .setMaxWorkerExecuteTimeUnit(TimeUnit.MILLISECONDS);
-      ManagementVerticle management = new ManagementVerticle(config.management(), readiness);
+      ManagementVerticle management = new ManagementVerticle(config.management(), readiness, registry);
       List<HttpVerticle> httpVerticles = new CopyOnWriteArrayList<>();
       // Port 0 (tests) cannot be shared by several instances: each would get its own port.
       int instances = config.http().port() == 0 ? 1 : Math.max(1, Runtime.getRuntime().availableProcessors());
       List<String> others = new CopyOnWriteArrayList<>();
       SymbolMatcher matcher = new SymbolMatcher(inspector.limits(), config.symbols().requirePdbChecksum());
       PublishVerticle publisher = new PublishVerticle(new SymbolPackageStore(store), feed, store,
-          config.storage().path().resolve("work"), matcher, config.symbols().publishDeadline(), clock);
+          config.storage().path().resolve("work"), matcher, config.symbols().publishDeadline(), clock, metrics);
       return vertx.deployVerticle(() -> new ValidationVerticle(spool, inspector), workerOptions)
           .compose(id -> {
             others.add(id);
@@ -164,11 +176,13 @@ public final class Gateway {
 
   /** The local feed and its routes, or the upstream feed with the package pass-through. */
   private static Routes routes(Vertx vertx, GatewayConfig config, Clock clock, FileSystemBlobStore store,
-      UploadPipeline pipeline, ErrorResponder errors, PackageFeed packageFeed) {
+      UploadPipeline pipeline, ErrorResponder errors, PackageFeed packageFeed, PushRateLimit rateLimit,
+      GatewayMetrics metrics) {
     BaseUrl baseUrl = new BaseUrl(config.http().publicBaseUrl());
     SymbolPackageStore symbols = new SymbolPackageStore(store);
     long symbolLimit = config.limits().maxSymbolPackageSize();
-    SymbolDownloadHandler symbolDownload = new SymbolDownloadHandler(store, config.symbols().requireChecksum());
+    SymbolDownloadHandler symbolDownload = new SymbolDownloadHandler(store, config.symbols().requireChecksum(),
+        metrics);
     if (packageFeed instanceof UpstreamFeed feed) {
       PackageFeed parents = new WaitingFeed(vertx, feed, config.feed().parentWait());
       HttpClient client = vertx.createHttpClient(
@@ -177,8 +191,8 @@ public final class Gateway {
           "This gateway fronts " + config.feed().url().orElseThrow() + "; download packages from there"));
       return new Routes(
           new ServiceIndexHandler(baseUrl, base -> feed.resources().map(UpstreamFeed.Resources::packageBaseAddress)),
-          new PackageProxyHandler(feed, client, errors, config.limits().maxPackageSize()),
-          new SymbolPushHandler(pipeline, parents, symbols, symbolLimit, clock, new PublishRequests(vertx)),
+          new PackageProxyHandler(feed, client, errors, config.limits().maxPackageSize(), rateLimit, metrics),
+          new SymbolPushHandler(pipeline, parents, symbols, symbolLimit, clock, new PublishRequests(vertx), metrics),
           elsewhere, elsewhere, symbolDownload, SymbolPackageHandler.download(symbols),
           SymbolPackageHandler.status(symbols));
     }
@@ -186,7 +200,7 @@ public final class Gateway {
     return new Routes(
         new ServiceIndexHandler(baseUrl, base -> Future.succeededFuture(base + "/v3/flatcontainer/")),
         new PackagePushHandler(pipeline, feed, config.limits().maxPackageSize()),
-        new SymbolPushHandler(pipeline, feed, symbols, symbolLimit, clock, new PublishRequests(vertx)),
+        new SymbolPushHandler(pipeline, feed, symbols, symbolLimit, clock, new PublishRequests(vertx), metrics),
         new FlatContainerIndexHandler(feed),
         new NupkgDownloadHandler(feed), symbolDownload, SymbolPackageHandler.download(symbols),
         SymbolPackageHandler.status(symbols));

@@ -1,11 +1,12 @@
 package io.snupkg.gateway;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.snupkg.gateway.auth.KeyFile;
 import io.snupkg.gateway.config.ConfigException;
 import io.snupkg.gateway.config.ConfigLoader;
 import io.snupkg.gateway.config.GatewayConfig;
+import io.snupkg.gateway.metrics.Prometheus;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -66,13 +67,15 @@ public final class Main {
   }
 
   private static int serve(GatewayConfig config, PrintStream out, PrintStream err) throws KeyFile.KeyFileException {
+    LogSetup.apply(config.logging());
     // With an upstream authority, keys live in the auth service: no key file to create.
     Optional<String> firstKey = config.auth().type() == GatewayConfig.AuthType.FILE
         ? KeyFile.bootstrap(config.auth().file()) : Optional.empty();
-    Vertx vertx = Vertx.builder().with(new VertxOptions()).build();
+    PrometheusMeterRegistry registry = Prometheus.registry();
+    Vertx vertx = Prometheus.vertx(registry);
     Gateway gateway;
     try {
-      gateway = Gateway.start(vertx, config, Clock.systemUTC()).await(60, TimeUnit.SECONDS);
+      gateway = Gateway.start(vertx, config, Clock.systemUTC(), registry).await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       err.println("snupkg-gateway: cannot start: " + (e.getMessage() == null ? e : e.getMessage()));
       vertx.close();

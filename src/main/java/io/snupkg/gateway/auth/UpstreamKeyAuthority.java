@@ -2,12 +2,16 @@ package io.snupkg.gateway.auth;
 
 import io.snupkg.gateway.config.GatewayConfig;
 import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.metrics.GatewayMetrics;
+import io.snupkg.gateway.metrics.GatewayMetrics.AuthResult;
+import io.snupkg.gateway.metrics.GatewayMetrics.LookupSource;
 import io.snupkg.gateway.upstream.Coalescer;
 import io.snupkg.gateway.upstream.TtlCache;
 import io.snupkg.gateway.upstream.UpstreamClient;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.OpenCircuitException;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -16,6 +20,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,8 +51,10 @@ public final class UpstreamKeyAuthority implements KeyAuthority {
   private final Duration maxTtl;
   private final Duration negativeTtl;
   private final Duration retryAfter;
+  private final GatewayMetrics metrics;
 
-  public UpstreamKeyAuthority(Vertx vertx, GatewayConfig.Auth config, Clock clock) {
+  public UpstreamKeyAuthority(Vertx vertx, GatewayConfig.Auth config, Clock clock, GatewayMetrics metrics) {
+    this.metrics = metrics;
     this.client = new UpstreamClient(vertx, config.upstream(), config.timeout());
     this.url = config.url().orElseThrow();
     this.maxTtl = config.cacheTtl();
@@ -88,12 +95,24 @@ public final class UpstreamKeyAuthority implements KeyAuthority {
   private Future<Answer> lookup(ApiKey key, String packageId, String version) {
     String cacheKey = key.sha256Hex() + "|" + (packageId == null ? "" : packageId.toLowerCase(Locale.ROOT))
         + "|" + (version == null ? "" : version.toLowerCase(Locale.ROOT));
-    return cache.get(cacheKey).map(Future::succeededFuture)
-        .orElseGet(() -> coalescer.call(cacheKey, () -> ask(key, packageId, version).andThen(ar -> {
-          if (ar.succeeded()) {
-            cache.put(cacheKey, ar.result().answer(), ar.result().ttl());
-          }
-        }).map(Timed::answer)));
+    Optional<Answer> cached = cache.get(cacheKey);
+    if (cached.isPresent()) {
+      metrics.authLookup(result(Future.succeededFuture(cached.get())), LookupSource.CACHE);
+      return Future.succeededFuture(cached.get());
+    }
+    boolean[] called = {false}; // set synchronously by the one caller whose supplier runs
+    return coalescer.call(cacheKey, () -> {
+      called[0] = true;
+      return ask(key, packageId, version).andThen(ar -> {
+        if (ar.succeeded()) {
+          cache.put(cacheKey, ar.result().answer(), ar.result().ttl());
+        }
+      }).map(Timed::answer);
+    }).andThen(ar -> metrics.authLookup(result(ar), called[0] ? LookupSource.UPSTREAM : LookupSource.COALESCED));
+  }
+
+  private static AuthResult result(AsyncResult<Answer> ar) {
+    return ar.failed() ? AuthResult.UNAVAILABLE : ar.result().allowed() ? AuthResult.ALLOWED : AuthResult.DENIED;
   }
 
   private record Timed(Answer answer, Duration ttl) {}

@@ -6,6 +6,9 @@ import io.snupkg.gateway.config.GatewayConfig.Feed;
 import io.snupkg.gateway.config.GatewayConfig.FeedType;
 import io.snupkg.gateway.config.GatewayConfig.Http;
 import io.snupkg.gateway.config.GatewayConfig.Limits;
+import io.snupkg.gateway.config.GatewayConfig.LogFormat;
+import io.snupkg.gateway.config.GatewayConfig.LogLevel;
+import io.snupkg.gateway.config.GatewayConfig.Logging;
 import io.snupkg.gateway.config.GatewayConfig.Management;
 import io.snupkg.gateway.config.GatewayConfig.RateLimit;
 import io.snupkg.gateway.config.GatewayConfig.Shutdown;
@@ -121,12 +124,14 @@ public final class ConfigLoader {
         size("validation.maxTotalSize", "256MiB"));
     Shutdown shutdown = new Shutdown(duration("shutdown.drainTimeout", "30s"));
     RateLimit rateLimit = new RateLimit(intRange("rateLimit.pushesPerHour", 0, 0, Integer.MAX_VALUE));
+    Logging logging = new Logging(choice("logging.format", "text", LogFormat.class),
+        choice("logging.level", "info", LogLevel.class));
     Symbols symbols = new Symbols(bool("symbols.requireChecksum", false),
         bool("symbols.requirePdbChecksum", false), duration("symbols.publishDeadline", "1h"));
 
     rejectUnknownKeys();
     GatewayConfig config =
-        new GatewayConfig(http, management, limits, storage, auth, feed, validation, shutdown, rateLimit, symbols);
+        new GatewayConfig(http, management, limits, storage, auth, feed, validation, shutdown, rateLimit, logging, symbols);
     checkSupported(config);
     return config;
   }

@@ -18,6 +18,7 @@ public record GatewayConfig(
     Validation validation,
     Shutdown shutdown,
     RateLimit rateLimit,
+    Logging logging,
     Symbols symbols) {
 
   /** The public server. {@code publicBaseUrl} (no trailing slash) overrides the base taken from each request's Host. */
@@ -72,6 +73,13 @@ public record GatewayConfig(
   public record Shutdown(Duration drainTimeout) {}
 
   public record RateLimit(int pushesPerHour) {}
+
+  public enum LogFormat { TEXT, JSON }
+
+  public enum LogLevel { ERROR, WARN, INFO, DEBUG, TRACE }
+
+  /** The gateway's own log level and the console encoder; the audit trail is JSON in both formats. */
+  public record Logging(LogFormat format, LogLevel level) {}
 
   /**
    * Symbol publishing and serving: {@code requireChecksum} makes downloads verify the debugger's SymbolChecksum

@@ -63,6 +63,7 @@ public final class HttpVerticle extends VerticleBase {
 
   private Router router() {
     Router router = Router.router(vertx);
+    router.route().handler(new RequestIds());
     router.get("/").handler(this::home);
     router.route(HttpMethod.GET, "/v3/index.json").handler(routes.serviceIndex());
     router.route(HttpMethod.HEAD, "/v3/index.json").handler(routes.serviceIndex());

@@ -1,5 +1,6 @@
 package io.snupkg.gateway.http;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.snupkg.gateway.config.GatewayConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -9,6 +10,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,18 +18,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The management server on its own port, so that probes are never queued behind uploads and keep answering
- * while the public server drains. Liveness only says that the event loop answers: a dependency outage must not
+ * The management server on its own port ({@code /health/live}, {@code /health/ready}, {@code /metrics}), so that
+ * probes and scrapes are never queued behind uploads and keep answering while the public server drains. Liveness only says that the event loop answers: a dependency outage must not
  * make Kubernetes restart every pod.
  */
 public final class ManagementVerticle extends VerticleBase {
   private final GatewayConfig.Management config;
   private final Readiness readiness;
+  private final PrometheusMeterRegistry registry;
   private HttpServer server;
 
-  public ManagementVerticle(GatewayConfig.Management config, Readiness readiness) {
+  public ManagementVerticle(GatewayConfig.Management config, Readiness readiness, PrometheusMeterRegistry registry) {
     this.config = config;
     this.readiness = readiness;
+    this.registry = registry;
   }
 
   @Override
@@ -35,6 +39,7 @@ public final class ManagementVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> status(ctx, true));
     router.get("/health/ready").handler(this::ready);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
         .requestHandler(router);
     return server.listen();

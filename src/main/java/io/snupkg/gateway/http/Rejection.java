@@ -80,6 +80,12 @@ public final class Rejection extends RuntimeException {
     return new Rejection(500, "Internal error in the gateway; nothing was stored", Optional.empty());
   }
 
+  /** The key's push rate limit is used up (nuget.org's wording); {@code retryAfter} is when the next push fits. */
+  public static Rejection tooManyRequests(int pushesPerHour, Duration retryAfter) {
+    return new Rejection(429, "Rate limit exceeded: this API key may push " + pushesPerHour
+        + " packages an hour; retry after " + Math.max(1, retryAfter.toSeconds()) + " s", Optional.of(retryAfter));
+  }
+
   public static Rejection unavailable(String reason, Duration retryAfter) {
     return new Rejection(503, reason, Optional.of(retryAfter));
   }

@@ -2,6 +2,8 @@ package io.snupkg.gateway.publish;
 
 import io.snupkg.gateway.feed.PackageFeed;
 import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.metrics.GatewayMetrics;
+import io.snupkg.gateway.metrics.GatewayMetrics.PublishResult;
 import io.snupkg.gateway.push.UploadPipeline;
 import io.snupkg.gateway.storage.BlobStore;
 import io.snupkg.gateway.storage.SymbolPackageRecord;
@@ -45,13 +47,15 @@ public final class PublishVerticle extends VerticleBase {
   private final SymbolMatcher matcher;
   private final Duration deadline;
   private final Clock clock;
+  private final GatewayMetrics metrics;
   /** Set when undeployed: work that completes afterwards schedules nothing on a closing Vert.x. */
   private volatile boolean stopped;
   /** Attempts under way, so that stopping can let them finish before Vert.x closes under them. */
   private final java.util.Set<Future<?>> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public PublishVerticle(SymbolPackageStore symbols, PackageFeed feed, BlobStore store, Path workDir,
-      SymbolMatcher matcher, Duration deadline, Clock clock) {
+      SymbolMatcher matcher, Duration deadline, Clock clock, GatewayMetrics metrics) {
+    this.metrics = metrics;
     this.symbols = symbols;
     this.feed = feed;
     this.store = store;
@@ -177,6 +181,8 @@ public final class PublishVerticle extends VerticleBase {
               Optional<String> obsolete = failure.isPresent() ? Optional.of(upload.sha512())
                   : record.get().available().map(Upload::sha512).filter(sha -> !sha.equals(upload.sha512()));
               return symbols.save(change.apply(record.get()))
+                  .onSuccess(v -> metrics.published(failure.isEmpty() ? PublishResult.AVAILABLE
+                      : PublishResult.FAILED))
                   .compose(v -> obsolete.map(sha -> symbols.deleteSnupkg(id, version, sha))
                       .orElse(Future.succeededFuture()));
             })

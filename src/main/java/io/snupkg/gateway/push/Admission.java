@@ -11,15 +11,18 @@ import io.vertx.core.http.HttpVersion;
 
 /**
  * Everything decided before the first body byte is read: is there a key, does the declared length fit, is the
- * key valid. Only when all pass does the client get {@code 100 Continue} (if it asked for one).
+ * key valid, has it pushes left this hour. Only when all pass does the client get {@code 100 Continue} (if it
+ * asked for one).
  */
 public final class Admission {
   public static final String API_KEY_HEADER = "X-NuGet-ApiKey";
 
   private final KeyAuthority authority;
+  private final PushRateLimit rateLimit;
 
-  public Admission(KeyAuthority authority) {
+  public Admission(KeyAuthority authority, PushRateLimit rateLimit) {
     this.authority = authority;
+    this.rateLimit = rateLimit;
   }
 
   /** An admitted upload: who sends it, and whether {@code 100 Continue} went out. */
@@ -31,13 +34,18 @@ public final class Admission {
       return Future.failedFuture(early);
     }
     ApiKey key = ApiKey.of(request.getHeader(API_KEY_HEADER).trim());
-    return authority.admit(key).map(principal -> {
+    return authority.admit(key).compose(principal -> {
+      // After the key check: an unknown key gets its 403, not a 429 that would tell it apart from a known one.
+      Rejection limited = rateLimit.take(key);
+      if (limited != null) {
+        return Future.failedFuture(limited);
+      }
       boolean expectsContinue = request.version() != HttpVersion.HTTP_1_0
           && "100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT));
       if (expectsContinue) {
         request.response().writeContinue();
       }
-      return new Admitted(key, principal, expectsContinue);
+      return Future.succeededFuture(new Admitted(key, principal, expectsContinue));
     });
   }
 

@@ -2,6 +2,7 @@ package io.snupkg.gateway.push;
 
 import io.snupkg.gateway.http.ClientGoneException;
 import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.metrics.GatewayMetrics;
 import io.snupkg.gateway.storage.SpoolArea;
 import io.snupkg.gateway.storage.SpoolArea.SpoolFile;
 import io.vertx.core.AsyncResult;
@@ -46,17 +47,18 @@ public final class BodyReceiver {
 
   /**
    * @param what the noun for messages ("symbol package", "package")
+   * @param progress told the running byte count as the body arrives
    * @return the received body, or a failed future with a {@link Rejection} (400, 413, 503) or a
    *     {@link ClientGoneException}
    */
-  public Future<Received> receive(HttpServerRequest request, long limit, String what) {
+  public Future<Received> receive(HttpServerRequest request, long limit, String what, GatewayMetrics.Upload progress) {
     return spool.create()
         .recover(err -> {
           LOG.error("Cannot create a spool file in {}: {}", spool.dir(), err.toString());
           return Future.failedFuture(
               Rejection.unavailable("Storage is unavailable; the upload was not stored, retry later", STORAGE_RETRY));
         })
-        .compose(file -> new Transfer(request, file, limit, what).start());
+        .compose(file -> new Transfer(request, file, limit, what, progress).start());
   }
 
   /** The state of one upload; lives on the request's event loop, so needs no locking. */
@@ -65,13 +67,15 @@ public final class BodyReceiver {
     private final SpoolFile file;
     private final long limit;
     private final String what;
+    private final GatewayMetrics.Upload progress;
     private final DigestingWriteStream sink;
     private final Promise<Received> result = Promise.promise();
     private Pipe<Buffer> pipe;
     private boolean finished; // set at once; the result completes only after the spool file is handled
 
-    Transfer(HttpServerRequest request, SpoolFile file, long limit, String what) {
+    Transfer(HttpServerRequest request, SpoolFile file, long limit, String what, GatewayMetrics.Upload progress) {
       this.request = request;
+      this.progress = progress;
       this.file = file;
       this.limit = limit;
       this.what = what;
@@ -118,6 +122,7 @@ public final class BodyReceiver {
     }
 
     private boolean withinLimit(long bytes) {
+      progress.received(bytes);
       if (bytes > limit) {
         fail(Rejection.tooLarge(what, limit));
         return false;

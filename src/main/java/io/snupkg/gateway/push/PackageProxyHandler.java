@@ -1,9 +1,12 @@
 package io.snupkg.gateway.push;
 
+import io.snupkg.gateway.auth.ApiKey;
 import io.snupkg.gateway.feed.UpstreamFeed;
 import io.snupkg.gateway.http.ClientGoneException;
 import io.snupkg.gateway.http.ErrorResponder;
 import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.metrics.GatewayMetrics;
+import io.snupkg.gateway.metrics.GatewayMetrics.Stage;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -43,9 +46,14 @@ public final class PackageProxyHandler implements Handler<RoutingContext> {
   private final HttpClient client;
   private final ErrorResponder errors;
   private final long limit;
+  private final PushRateLimit rateLimit;
+  private final GatewayMetrics metrics;
 
-  public PackageProxyHandler(UpstreamFeed feed, HttpClient client, ErrorResponder errors, long limit) {
+  public PackageProxyHandler(UpstreamFeed feed, HttpClient client, ErrorResponder errors, long limit,
+      PushRateLimit rateLimit, GatewayMetrics metrics) {
     this.feed = feed;
+    this.rateLimit = rateLimit;
+    this.metrics = metrics;
     this.client = client;
     this.errors = errors;
     this.limit = limit;
@@ -55,35 +63,44 @@ public final class PackageProxyHandler implements Handler<RoutingContext> {
   public void handle(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     request.pause();
-    long started = System.nanoTime();
-    Relay relay = new Relay(request);
-    admit(request).compose(v -> feed.resources())
-        .compose(resources -> relay.start(resources.packagePublish()))
+    PushRecorder recorder = new PushRecorder(metrics, GatewayMetrics.Kind.PACKAGE, request);
+    Relay relay = new Relay(request, recorder.upload());
+    admit(request).andThen(ar -> recorder.stageEnded(Stage.ADMISSION))
+        .compose(v -> feed.resources()
+            .compose(resources -> relay.start(resources.packagePublish()))
+            .andThen(ar -> recorder.stageEnded(Stage.RECEIVE)))
         .onComplete(ar -> {
-          int status = ar.succeeded() ? ar.result() : ar.cause() instanceof Rejection r ? r.status() : 0;
-          LOG.info("{} {} -> upstream feed: {} ({} bytes, {} ms)", request.method(), request.path(), status,
-              relay.bytes, (System.nanoTime() - started) / 1_000_000);
-          if (ar.failed()) {
+          recorder.body(relay.bytes, null);
+          if (ar.succeeded()) {
+            recorder.accepted(ar.result());
+          } else {
+            recorder.refused(ar.cause());
             errors.fail(request, ar.cause(), false);
           }
         });
   }
 
+  /** The feed checks the key itself; the gateway still refuses what the head shows and a key over its rate. */
   private Future<Void> admit(HttpServerRequest request) {
     Rejection early = Admission.headerCheck(request, limit, NOUN);
+    if (early == null) {
+      early = rateLimit.take(ApiKey.of(request.getHeader(Admission.API_KEY_HEADER).trim()));
+    }
     return early == null ? Future.succeededFuture() : Future.failedFuture(early);
   }
 
   /** One push on its way upstream; lives on the request's event loop. Completes with the relayed status. */
   private final class Relay {
     private final HttpServerRequest request;
+    private final GatewayMetrics.Upload progress;
     private HttpClientRequest upstream;
     private long bytes;
     /** Why the gateway cut the upstream request short (413, client gone); the answer to give instead of its error. */
     private Throwable abort;
 
-    Relay(HttpServerRequest request) {
+    Relay(HttpServerRequest request, GatewayMetrics.Upload progress) {
       this.request = request;
+      this.progress = progress;
     }
 
     Future<Integer> start(String publishUrl) {
@@ -112,6 +129,7 @@ public final class PackageProxyHandler implements Handler<RoutingContext> {
       request.response().closeHandler(v -> abort(new ClientGoneException("connection closed during the upload")));
       request.handler(chunk -> {
         bytes += chunk.length();
+        progress.received(bytes);
         if (bytes > limit) {
           request.handler(null);
           request.endHandler(null);

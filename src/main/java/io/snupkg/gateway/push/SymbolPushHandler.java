@@ -2,6 +2,8 @@ package io.snupkg.gateway.push;
 
 import io.snupkg.gateway.feed.PackageFeed;
 import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.metrics.GatewayMetrics;
+import io.snupkg.gateway.metrics.GatewayMetrics.FeedResult;
 import io.snupkg.gateway.publish.PublishRequests;
 import io.snupkg.gateway.storage.SymbolPackageRecord;
 import io.snupkg.gateway.storage.SymbolPackageRecord.Upload;
@@ -30,9 +32,11 @@ public final class SymbolPushHandler implements Handler<RoutingContext> {
   private final long limit;
   private final Clock clock;
   private final PublishRequests publisher;
+  private final GatewayMetrics metrics;
 
   public SymbolPushHandler(UploadPipeline pipeline, PackageFeed feed, SymbolPackageStore symbols, long limit,
-      Clock clock, PublishRequests publisher) {
+      Clock clock, PublishRequests publisher, GatewayMetrics metrics) {
+    this.metrics = metrics;
     this.pipeline = pipeline;
     this.feed = feed;
     this.symbols = symbols;
@@ -50,6 +54,8 @@ public final class SymbolPushHandler implements Handler<RoutingContext> {
     PackageManifest m = upload.manifest();
     String sha512 = upload.body().sha512();
     return feed.contains(m.id(), m.version())
+        .andThen(ar -> metrics.feedLookup(ar.failed() ? FeedResult.UNAVAILABLE
+            : ar.result() ? FeedResult.FOUND : FeedResult.MISSING))
         .compose(present -> present ? Future.succeededFuture() : Future.failedFuture(Rejection.parentMissing(m.id(), m.version())))
         .compose(v -> pipeline.exclusively(UploadPipeline.lockName("symbols", m),
             () -> symbols.record(m.id(), m.version()).compose(existing -> {

@@ -3,6 +3,8 @@ package io.snupkg.gateway.push;
 import io.snupkg.gateway.auth.KeyAuthority;
 import io.snupkg.gateway.http.ErrorResponder;
 import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.metrics.GatewayMetrics;
+import io.snupkg.gateway.metrics.GatewayMetrics.Stage;
 import io.snupkg.gateway.push.Admission.Admitted;
 import io.snupkg.gateway.push.BodyReceiver.Received;
 import io.snupkg.gateway.storage.PackageOwners;
@@ -17,8 +19,6 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The steps every push shares, in DESIGN.md's order: admission before the body, streaming receive, validation
@@ -27,7 +27,6 @@ import org.slf4j.LoggerFactory;
  * the spool file removed on every path that did not commit it.
  */
 public final class UploadPipeline {
-  private static final Logger LOG = LoggerFactory.getLogger(UploadPipeline.class);
   private static final long LOCK_TIMEOUT_MS = 30_000;
 
   private final Vertx vertx;
@@ -39,9 +38,12 @@ public final class UploadPipeline {
   private final Optional<PackageOwners> owners;
   private final SpoolArea spool;
   private final ErrorResponder errors;
+  private final GatewayMetrics metrics;
 
   public UploadPipeline(Vertx vertx, Admission admission, BodyReceiver receiver, ValidationClient validation,
-      KeyAuthority authority, Optional<PackageOwners> owners, SpoolArea spool, ErrorResponder errors) {
+      KeyAuthority authority, Optional<PackageOwners> owners, SpoolArea spool, ErrorResponder errors,
+      GatewayMetrics metrics) {
+    this.metrics = metrics;
     this.vertx = vertx;
     this.admission = admission;
     this.receiver = receiver;
@@ -66,45 +68,44 @@ public final class UploadPipeline {
   public void run(HttpServerRequest request, long limit, PackageInspector.Kind kind, String noun,
       Function<Upload, Future<Integer>> decide) {
     request.pause(); // nothing may be read before admission has passed
-    long started = System.nanoTime();
+    PushRecorder recorder = new PushRecorder(metrics,
+        kind == PackageInspector.Kind.SYMBOLS ? GatewayMetrics.Kind.SYMBOLS : GatewayMetrics.Kind.PACKAGE, request);
     Admitted[] admitted = {null};
     Received[] received = {null};
+    // Each stage is timed only if it ran: a push refused at admission has no receive time.
     admission.admit(request, limit, noun)
+        .andThen(ar -> recorder.stageEnded(Stage.ADMISSION))
         .compose(a -> {
           admitted[0] = a;
-          return receiver.receive(request, limit, noun);
+          recorder.subject(a.principal().subject());
+          return receiver.receive(request, limit, noun, recorder.upload())
+              .andThen(ar -> recorder.stageEnded(Stage.RECEIVE));
         })
         .compose(body -> {
           received[0] = body;
-          return validation.validate(body.spoolName(), kind);
+          recorder.body(body.size(), body.sha512());
+          return validation.validate(body.spoolName(), kind).andThen(ar -> recorder.stageEnded(Stage.VALIDATE));
         })
         .compose(manifest -> {
+          recorder.pkg(manifest.id(), manifest.version());
           Upload upload = new Upload(admitted[0], received[0], manifest);
           return authority.authorize(upload.admitted().key(), manifest.id(), manifest.version())
               .compose(v -> checkOwner(upload))
               .compose(v -> decide.apply(upload))
-              .onSuccess(status -> LOG.info("{} {} {} {} by {}: {} ({} bytes, {} ms)", request.method(), request.path(),
-                  manifest.id(), manifest.version(), upload.subject(), status, received[0].size(),
-                  (System.nanoTime() - started) / 1_000_000));
+              .andThen(ar -> recorder.stageEnded(Stage.COMMIT));
         })
         .transform(ar -> received[0] == null ? Future.succeededFuture(ar)
             // Before answering, so that no spool file outlives its request: a no-op once committed (moved away).
             : spool.discard(received[0].spoolName()).map(ar))
         .onSuccess(ar -> {
           if (ar.succeeded()) {
+            recorder.accepted(ar.result());
             request.response().setStatusCode(ar.result()).end();
           } else {
-            reject(request, ar.cause(), admitted[0]);
+            recorder.refused(ar.cause());
+            errors.fail(request, ar.cause(), admitted[0] != null && admitted[0].continueSent());
           }
         });
-  }
-
-  private void reject(HttpServerRequest request, Throwable err, Admitted admitted) {
-    if (err instanceof Rejection r) {
-      LOG.info("{} {} by {}: {} {}", request.method(), request.path(),
-          admitted == null ? "-" : admitted.principal().subject(), r.status(), r.reason());
-    }
-    errors.fail(request, err, admitted != null && admitted.continueSent());
   }
 
   /** Another subject's id is refused with the same text as a bad key, as the seed's name-conflict example shows. */

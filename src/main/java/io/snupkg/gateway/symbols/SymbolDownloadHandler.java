@@ -3,6 +3,7 @@ package io.snupkg.gateway.symbols;
 import io.snupkg.gateway.http.ErrorResponder;
 import io.snupkg.gateway.http.ReasonPhrase;
 import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.metrics.GatewayMetrics;
 import io.snupkg.gateway.storage.BlobStore;
 import io.snupkg.gateway.validation.PdbChecksums;
 import io.snupkg.gateway.validation.PortablePdbReader;
@@ -47,6 +48,7 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
 
   private final BlobStore store;
   private final boolean requireChecksum;
+  private final GatewayMetrics metrics;
 
   /**
    * @param requireChecksum {@code symbols.requireChecksum}: a download must carry the {@code SymbolChecksum} header
@@ -54,13 +56,15 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
    *     with its id zeroed (404 otherwise), so that only someone holding the DLL gets its PDB (GitLab's model for
    *     debuggers that cannot send tokens)
    */
-  public SymbolDownloadHandler(BlobStore store, boolean requireChecksum) {
+  public SymbolDownloadHandler(BlobStore store, boolean requireChecksum, GatewayMetrics metrics) {
+    this.metrics = metrics;
     this.store = store;
     this.requireChecksum = requireChecksum;
   }
 
   @Override
   public void handle(RoutingContext ctx) {
+    ctx.addHeadersEndHandler(v -> metrics.symbolDownload(ctx.response().getStatusCode()));
     String file = ctx.pathParam("file");
     String key = ctx.pathParam("key");
     String again = ctx.pathParam("file2");

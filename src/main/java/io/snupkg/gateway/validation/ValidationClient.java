@@ -1,6 +1,7 @@
 package io.snupkg.gateway.validation;
 
 import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.metrics.GatewayMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -14,9 +15,11 @@ public final class ValidationClient {
 
   private final Vertx vertx;
   private final DeliveryOptions options;
+  private final GatewayMetrics metrics;
 
-  public ValidationClient(Vertx vertx, Duration timeout) {
+  public ValidationClient(Vertx vertx, Duration timeout, GatewayMetrics metrics) {
     this.vertx = vertx;
+    this.metrics = metrics;
     this.options = new DeliveryOptions().setSendTimeout(timeout.toMillis());
   }
 
@@ -30,9 +33,11 @@ public final class ValidationClient {
         .recover(err -> Future.failedFuture(toRejection(err)))
         .compose(reply -> {
           JsonObject invalid = reply.body().getJsonObject("invalid");
-          return invalid != null
-              ? Future.failedFuture(Rejection.badRequest(invalid.getString("reason")))
-              : Future.succeededFuture(PackageManifest.fromJson(reply.body().getJsonObject("manifest")));
+          if (invalid != null) {
+            metrics.validationFailed(invalid.getString("rule"));
+            return Future.failedFuture(Rejection.badRequest(invalid.getString("reason")));
+          }
+          return Future.succeededFuture(PackageManifest.fromJson(reply.body().getJsonObject("manifest")));
         });
   }
 

@@ -1,9 +1,11 @@
 package io.snupkg.gateway.testing;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.snupkg.gateway.Gateway;
 import io.snupkg.gateway.auth.KeyFile;
 import io.snupkg.gateway.config.ConfigLoader;
 import io.snupkg.gateway.config.GatewayConfig;
+import io.snupkg.gateway.metrics.Prometheus;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -95,8 +97,9 @@ public final class GatewayFixture implements AutoCloseable {
           lines.forEach(l -> text.append("  ").append(l).append('\n'));
         });
         GatewayConfig config = ConfigLoader.fromYaml(text.toString(), "test", Map.of());
-        Vertx vertx = Vertx.vertx();
-        Gateway gateway = Gateway.start(vertx, config, Clock.systemUTC()).await(30, TimeUnit.SECONDS);
+        PrometheusMeterRegistry registry = Prometheus.registry();
+        Vertx vertx = Prometheus.vertx(registry);
+        Gateway gateway = Gateway.start(vertx, config, Clock.systemUTC(), registry).await(30, TimeUnit.SECONDS);
         return new GatewayFixture(vertx, gateway, dir, keys);
       } catch (Exception e) {
         throw new IllegalStateException("gateway did not start", e);
@@ -185,7 +188,11 @@ public final class GatewayFixture implements AutoCloseable {
 
   /** Waits (up to 30 s) until the symbols of {@code id} {@code version} have the state, then returns the status. */
   public io.vertx.core.json.JsonObject awaitSymbolState(Http http, String id, String version, String state) {
-    return awaitStatus(http, id, version, state::equals, state);
+    io.vertx.core.json.JsonObject status = awaitStatus(http, id, version, state::equals, state);
+    if (!"pending".equals(state)) {
+      awaitObsoleteSnupkgsDeleted(status.getString("id"), status.getString("version"));
+    }
+    return status;
   }
 
   private io.vertx.core.json.JsonObject awaitStatus(Http http, String id, String version,
