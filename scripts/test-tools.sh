@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the end-to-end tests need and a fresh machine lacks: mono (Debian) to run the real NuGet
-# client, and nuget.exe 5.8.0 (npm package nuget-exe, the Microsoft-signed binary) checked against its
-# pinned sha256. Idempotent: a second run only checks. Everything goes to .cache/test-tools, outside src/.
+# Installs what the tests need and a fresh machine lacks: mono (Debian) to run the real NuGet client,
+# nuget.exe 5.8.0 (npm package nuget-exe, the Microsoft-signed binary) checked against its pinned sha256, and
+# promtool (Debian package prometheus) to check the /metrics exposition. Idempotent: a second run only checks. Everything goes to .cache/test-tools, outside src/.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TOOLS="$ROOT/.cache/test-tools"
@@ -13,6 +13,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=""
 command -v mono >/dev/null || missing="mono-devel ca-certificates-mono"
 command -v npm >/dev/null || missing="$missing npm"
+command -v promtool >/dev/null || missing="$missing prometheus"
 if [ -n "$missing" ]; then
   echo "test-tools: installing $missing from Debian"
   export DEBIAN_FRONTEND=noninteractive
@@ -27,4 +28,5 @@ if [ ! -f "$EXE" ]; then
   npm install --prefix "$TOOLS" --no-audit --no-fund --loglevel=error nuget-exe@5.8.0 >/dev/null
 fi
 echo "$SHA256  $EXE" | sha256sum -c --quiet
+echo "test-tools: $(promtool --version 2>&1 | head -1)"
 echo "test-tools: nuget.exe $(mono "$EXE" help 2>/dev/null | sed -n 's/^NuGet Version: //p') under $(mono --version | head -1 | cut -d' ' -f1-5)"
