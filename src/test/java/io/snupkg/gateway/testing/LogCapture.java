@@ -18,11 +18,14 @@ public final class LogCapture implements AutoCloseable {
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
   private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
   private final Logger gateway = (Logger) LoggerFactory.getLogger("io.snupkg");
+  /** Does not pass its lines on to the root logger (logback.xml), so it is listened to directly. */
+  private final Logger audit = (Logger) LoggerFactory.getLogger("snupkg.audit");
   private final Level gatewayLevel = gateway.getLevel();
 
   public LogCapture() {
     appender.start();
     root.addAppender(appender);
+    audit.addAppender(appender);
     gateway.setLevel(Level.DEBUG);
   }
 
@@ -45,6 +48,7 @@ public final class LogCapture implements AutoCloseable {
   @Override
   public void close() {
     root.detachAppender(appender);
+    audit.detachAppender(appender);
     appender.stop();
     gateway.setLevel(gatewayLevel);
   }
