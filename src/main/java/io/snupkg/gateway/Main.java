@@ -17,9 +17,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
 
 /** The command line: run the gateway, or manage keys. Exit codes: 0 ok, 1 could not start, 2 bad usage. */
 public final class Main {
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
   static final Path DEFAULT_CONFIG = Path.of("conf/gateway.yaml");
 
   private static final String USAGE = """
@@ -82,7 +87,23 @@ public final class Main {
       return 1;
     }
     firstKey.ifPresent(key -> printFirstKey(out, key, config, gateway.httpPort()));
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(vertx, gateway, config), "snupkg-shutdown"));
+    AtomicBoolean stopping = new AtomicBoolean();
+    Runnable stop = () -> {
+      if (stopping.compareAndSet(false, true)) {
+        stop(vertx, gateway, config);
+      }
+    };
+    // SIGTERM (Kubernetes, docker stop) and SIGINT (Ctrl-C): drain, then exit 0. Left to the JVM, a signal would
+    // run the shutdown hook too but end the process with 143, which reads as a crash to whoever watches it.
+    for (String signal : List.of("TERM", "INT")) {
+      Signal.handle(new Signal(signal), s -> new Thread(() -> {
+        LOG.info("SIG{}: draining uploads in flight (up to {}), then exiting", signal,
+            config.shutdown().drainTimeout());
+        stop.run();
+        System.exit(0);
+      }, "snupkg-shutdown").start());
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(stop, "snupkg-shutdown-hook")); // any other way out
     return waitForever();
   }
 
