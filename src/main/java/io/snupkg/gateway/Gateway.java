@@ -39,6 +39,7 @@ import io.snupkg.gateway.storage.SymbolPackageStore;
 import io.snupkg.gateway.symbols.SymbolDownloadHandler;
 import io.snupkg.gateway.symbols.SymbolPackageHandler;
 import io.snupkg.gateway.upstream.UpstreamClient;
+import io.snupkg.gateway.validation.InvalidPackageException;
 import io.snupkg.gateway.validation.PackageInspector;
 import io.snupkg.gateway.validation.ValidationClient;
 import io.snupkg.gateway.validation.ValidationVerticle;
@@ -55,6 +56,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,7 +93,8 @@ public final class Gateway {
    */
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, Clock clock,
       PrometheusMeterRegistry registry) {
-    GatewayMetrics metrics = new MicrometerGatewayMetrics(registry);
+    GatewayMetrics metrics = new MicrometerGatewayMetrics(registry,
+        Stream.of(InvalidPackageException.Rule.values()).map(InvalidPackageException.Rule::label).toList());
     PushRateLimit rateLimit = new PushRateLimit(config.rateLimit().pushesPerHour(), System::nanoTime);
     FileSystemBlobStore store = new FileSystemBlobStore(vertx, config.storage().path());
     SpoolArea spool = new SpoolArea(vertx, config.storage().path());

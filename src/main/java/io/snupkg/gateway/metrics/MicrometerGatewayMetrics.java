@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +29,8 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
   private final Map<Kind, Counter> bytes = new EnumMap<>(Kind.class);
   private final Map<Stage, Timer> stages = new EnumMap<>(Stage.class);
 
-  public MicrometerGatewayMetrics(MeterRegistry registry) {
+  /** @param rules every validation rule name, so that each has its series from the start */
+  public MicrometerGatewayMetrics(MeterRegistry registry, List<String> rules) {
     this.registry = registry;
     Gauge.builder("snupkg.uploads.in.flight", uploadsInFlight, AtomicLong::get)
         .description("Push bodies being received").register(registry);
@@ -55,6 +57,7 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
     for (PublishResult result : PublishResult.values()) {
       publishes(result);
     }
+    rules.forEach(this::validationFailures);
   }
 
   @Override
@@ -112,8 +115,12 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
 
   @Override
   public void validationFailed(String rule) {
-    Counter.builder("snupkg.validation.failures").tag("rule", rule)
-        .description("Packages refused by validation, by rule").register(registry).increment();
+    validationFailures(rule).increment();
+  }
+
+  private Counter validationFailures(String rule) {
+    return Counter.builder("snupkg.validation.failures").tag("rule", rule)
+        .description("Packages refused by validation, by rule").register(registry);
   }
 
   @Override

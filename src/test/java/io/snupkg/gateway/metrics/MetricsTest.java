@@ -71,6 +71,8 @@ class MetricsTest {
       assertEquals(1.0, moved.entrySet().stream()
           .filter(e -> e.getKey().startsWith("snupkg_validation_failures_total{")).mapToDouble(Map.Entry::getValue)
           .sum(), text);
+      // Every rule has its series from the start, so an alert on one sees 0 rather than nothing.
+      assertEquals(0.0, after.get("snupkg_validation_failures_total{rule=\"pdb_not_portable\"}"), text);
       assertEquals(1.0, moved.get("snupkg_publish_total{result=\"available\"}"), text);
       assertEquals(0.0, moved.get("snupkg_publish_total{result=\"failed\"}"), text);
       assertEquals(1.0, moved.get("snupkg_feed_lookups_total{result=\"found\"}"), text);
