@@ -59,7 +59,8 @@ public final class PushRateLimit {
       bucket.tokens -= 1;
       return null;
     }
-    long wait = (long) Math.ceil((1 - bucket.tokens) / perNano);
-    return Rejection.tooManyRequests(pushesPerHour, Duration.ofNanos(wait).plusSeconds(1).withNanos(0));
+    long waitNanos = (long) Math.ceil((1 - bucket.tokens) / perNano);
+    long seconds = (waitNanos + 999_999_999L) / 1_000_000_000L; // rounded up: retrying then finds a token
+    return Rejection.tooManyRequests(pushesPerHour, Duration.ofSeconds(Math.max(1, seconds)));
   }
 }

@@ -158,6 +158,19 @@ class ProxyFeedTest extends ProxyModeTestBase {
   }
 
   @Test
+  void aKeyOverItsRateIs429AndItsPushNeverReachesTheFeed() throws Exception {
+    try (GatewayFixture g = gateway("limited").yaml("rateLimit", "pushesPerHour: 1").start(); Http h = client(g)) {
+      assertReply(201, "Created", h.push(PACKAGES, FEED_KEY, TestPackages.nupkg("Feed.Limited", "1.0.0")));
+      Reply r = h.push(PACKAGES, FEED_KEY, TestPackages.nupkg("Feed.Limited", "2.0.0"));
+      assertEquals(429, r.status(), r.toString());
+      assertTrue(r.reason().startsWith("Rate limit exceeded: this API key may push 1 packages an hour"), r.reason());
+      assertTrue(Long.parseLong(r.headers().get("Retry-After")) > 3000, r.headers().get("Retry-After"));
+      assertNull(feed.received("Feed.Limited", "2.0.0"));
+      assertEquals(1, feed.pushes().size());
+    }
+  }
+
+  @Test
   void aFeedThatFailsAPushIs503WithItsRetryAfter() {
     feed.mode(TestV3Feed.Mode.ERROR_500);
     Reply r = http.push(PACKAGES, FEED_KEY, TestPackages.nupkg("Feed.Failing", "1.0.0"));
