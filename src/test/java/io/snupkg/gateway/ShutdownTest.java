@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.snupkg.gateway.testing.Multipart;
 import io.snupkg.gateway.testing.TestPackages;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * SIGTERM as Kubernetes sends it, to the gateway as a process of its own ({@link Main}, with the test's class
  * path), while eight slow uploads are under way: readiness fails at once, the port takes no new connections, every
- * upload in flight still finishes with 201, and the process then exits by itself with status 0.
+ * upload in flight still finishes with 201, and the process then exits by itself with status 0. The gateway
+ * logs in JSON ({@code logging.format: json}), so its output also shows that each line is a JSON object.
  */
 @Timeout(120)
 class ShutdownTest {
@@ -48,7 +50,8 @@ class ShutdownTest {
         "management: {host: 127.0.0.1, port: 0}",
         "storage: {path: '" + dir.resolve("data") + "'}",
         "auth: {file: '" + dir.resolve("api-keys.yaml") + "'}",
-        "shutdown: {drainTimeout: 20s}", ""));
+        "shutdown: {drainTimeout: 20s}",
+        "logging: {format: json}", ""));
     Path log = dir.resolve("gateway.log");
     Process gateway = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx128m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), config.toString())
@@ -85,6 +88,13 @@ class ShutdownTest {
       }
       assertTrue(gateway.waitFor(30, TimeUnit.SECONDS), "the gateway did not exit after draining");
       assertEquals(0, gateway.exitValue(), Files.readString(log));
+      // logging.format json: every log line is a JSON object; the audit trail has one line per upload.
+      List<JsonObject> lines = Files.readAllLines(log).stream().filter(l -> l.startsWith("{")).map(JsonObject::new)
+          .toList();
+      assertTrue(lines.stream().anyMatch(l -> l.getString("formattedMessage", "").startsWith("SIGTERM: draining")),
+          Files.readString(log));
+      assertEquals(UPLOADS, lines.stream().filter(l -> "push".equals(l.getString("event"))
+          && "accepted".equals(l.getString("outcome"))).count(), Files.readString(log));
       for (int i = 0; i < UPLOADS; i++) {
         assertTrue(Files.exists(dir.resolve("data/feed/drain.pkg" + i + "/1.0.0/drain.pkg" + i + ".1.0.0.nupkg")),
             "upload " + i + " was not stored");

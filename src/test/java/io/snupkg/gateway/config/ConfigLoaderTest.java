@@ -63,7 +63,18 @@ class ConfigLoaderTest {
     assertEquals(Duration.ofSeconds(60), c.validation().timeout());
     assertEquals(Duration.ofSeconds(30), c.shutdown().drainTimeout());
     assertEquals(0, c.rateLimit().pushesPerHour());
+    assertEquals(new GatewayConfig.Logging(GatewayConfig.LogFormat.TEXT, GatewayConfig.LogLevel.INFO), c.logging());
     assertFalse(c.symbols().requireChecksum());
+  }
+
+  @Test
+  void loggingFormatAndLevelAreChoices() {
+    GatewayConfig c = ConfigLoader.fromYaml("logging: {format: JSON, level: debug}", "test", NO_ENV);
+    assertEquals(GatewayConfig.LogFormat.JSON, c.logging().format());
+    assertEquals(GatewayConfig.LogLevel.DEBUG, c.logging().level());
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> ConfigLoader.fromYaml("", "test", Map.of("SNUPKG_LOGGING_FORMAT", "xml")));
+    assertEquals("SNUPKG_LOGGING_FORMAT: 'xml' is not one of text, json", e.getMessage());
   }
 
   @Test
@@ -81,6 +92,7 @@ class ConfigLoaderTest {
     assertEquals(defaults.validation(), file.validation());
     assertEquals(defaults.shutdown(), file.shutdown());
     assertEquals(defaults.rateLimit(), file.rateLimit());
+    assertEquals(defaults.logging(), file.logging());
     assertEquals(defaults.symbols(), file.symbols());
     assertEquals(defaults, file);
   }
