@@ -33,7 +33,7 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
   public MicrometerGatewayMetrics(MeterRegistry registry, List<String> rules) {
     this.registry = registry;
     Gauge.builder("snupkg.uploads.in.flight", uploadsInFlight, AtomicLong::get)
-        .description("Push bodies being received").register(registry);
+        .description("Pushes under way, from the request head to the answer").register(registry);
     // No base unit: Prometheus would append "_bytes" to the contract's name.
     Gauge.builder("snupkg.upload.bytes.in.flight", bytesInFlight, AtomicLong::get)
         .description("Bytes received so far by the pushes being received").register(registry);
