@@ -97,8 +97,8 @@ public final class Main {
     // run the shutdown hook too but end the process with 143, which reads as a crash to whoever watches it.
     for (String signal : List.of("TERM", "INT")) {
       Signal.handle(new Signal(signal), s -> new Thread(() -> {
-        LOG.info("SIG{}: draining uploads in flight (up to {}), then exiting", signal,
-            config.shutdown().drainTimeout());
+        LOG.info("SIG{}: draining uploads in flight (up to {} ms), then exiting", signal,
+            config.shutdown().drainTimeout().toMillis());
         stop.run();
         System.exit(0);
       }, "snupkg-shutdown").start());
