@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need and a fresh machine lacks: mono (Debian) to run the real NuGet client,
 # nuget.exe 5.8.0 (npm package nuget-exe, the Microsoft-signed binary) checked against its pinned sha256, and
-# promtool (Debian package prometheus) to check the /metrics exposition. Idempotent: a second run only checks. Everything goes to .cache/test-tools, outside src/.
+# promtool (Debian package prometheus) to check the /metrics exposition, and yamllint for k8s/. Idempotent: a second run only checks. Everything goes to .cache/test-tools, outside src/.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TOOLS="$ROOT/.cache/test-tools"
@@ -14,6 +14,7 @@ missing=""
 command -v mono >/dev/null || missing="mono-devel ca-certificates-mono"
 command -v npm >/dev/null || missing="$missing npm"
 command -v promtool >/dev/null || missing="$missing prometheus"
+command -v yamllint >/dev/null || missing="$missing yamllint"
 if [ -n "$missing" ]; then
   echo "test-tools: installing $missing from Debian"
   export DEBIAN_FRONTEND=noninteractive
