@@ -10,7 +10,8 @@ NUGET="mono $ROOT/.cache/test-tools/node_modules/nuget-exe/nuget-5.8.0.exe"
 WORK="$(mktemp -d)"; trap 'kill "$GW" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-# A real package pair; the snupkg's PDB entry is stored (not deflated) random data, so the body is SIZE_MIB.
+# A package pair; the snupkg's PDB entry is stored (not deflated) and padded with random data to SIZE_MIB. Its
+# PDB matches no DLL (the nupkg's is a stub), so publishing fails afterwards: the push is what is measured.
 python3 - "$SIZE_MIB" <<'PY'
 import os, struct, sys, uuid, zipfile
 size = int(sys.argv[1]) << 20
@@ -22,14 +23,21 @@ with zipfile.ZipFile('Bench.Big.1.0.0.nupkg', 'w') as z:
 with zipfile.ZipFile('Bench.Big.1.0.0.snupkg', 'w', zipfile.ZIP_STORED, allowZip64=True) as z:
     z.writestr('Bench.Big.nuspec', nuspec(True))
     with z.open('lib/net45/Bench.Big.pdb', 'w', force_zip64=True) as f:
-        f.write(b'BSJB')
+        # A portable PDB's metadata root (BSJB, version string, one stream header) and its #Pdb stream (id,
+        # entry point, table mask), as the gateway's validation reads them; random bytes pad it to SIZE_MIB.
+        root = b'BSJB' + struct.pack('<HHII', 1, 1, 0, 12) + b'PDB v1.0'.ljust(12, b'\0') + struct.pack('<HH', 0, 1)
+        header_len = len(root) + 8 + 8
+        f.write(root + struct.pack('<II', header_len, 32) + b'#Pdb'.ljust(8, b'\0'))
+        f.write(uuid.uuid4().bytes_le + struct.pack('<IIQ', 1, 0, 0))
         chunk = os.urandom(1 << 20)
         for _ in range(size >> 20):
             f.write(chunk)
 PY
 
 mkdir conf
+# The PDB is one entry of SIZE_MIB: the validation budgets (64 MiB per entry by default) are raised with the limit.
 SNUPKG_HTTP_PORT=18080 SNUPKG_MANAGEMENT_PORT=19090 SNUPKG_LIMITS_MAX_SYMBOL_PACKAGE_SIZE=2GiB \
+  SNUPKG_VALIDATION_MAX_ENTRY_SIZE=2GiB SNUPKG_VALIDATION_MAX_TOTAL_SIZE=2GiB \
   SNUPKG_VALIDATION_TIMEOUT=5m java -Xmx"$XMX" -jar "$ROOT/target/snupkg-gateway.jar" > gateway.log 2>&1 &
 GW=$!
 for _ in $(seq 100); do curl -sf localhost:19090/health/ready >/dev/null && break; sleep 0.2; done
