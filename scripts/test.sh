@@ -14,7 +14,7 @@ if grep -E "eventloop[^]]*\] has been blocked for [0-9]+ ms" "$log"; then
   exit 1
 fi
 # An exception that escapes a handler is logged by Vert.x and otherwise invisible to the tests.
-if grep -E "Unhandled exception" "$log"; then
+if grep -E "Unhandled exception|Caught unexpected Throwable" "$log"; then
   echo "FAIL: an exception escaped a handler during the tests (see the log above)" >&2
   exit 1
 fi
