@@ -19,8 +19,9 @@ import java.util.function.Supplier;
 
 /**
  * The management server on its own port ({@code /health/live}, {@code /health/ready}, {@code /metrics}), so that
- * probes and scrapes are never queued behind uploads and keep answering while the public server drains. Liveness only says that the event loop answers: a dependency outage must not
- * make Kubernetes restart every pod.
+ * probes and scrapes are never queued behind uploads and keep answering while the public server drains.
+ * Liveness only says that the event loop answers: a dependency outage must not make Kubernetes restart every
+ * pod.
  */
 public final class ManagementVerticle extends VerticleBase {
   private final GatewayConfig.Management config;
