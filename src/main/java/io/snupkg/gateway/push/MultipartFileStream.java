@@ -1,12 +1,8 @@
 package io.snupkg.gateway.push;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.snupkg.gateway.http.Rejection;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.streams.WriteStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -37,12 +33,13 @@ final class MultipartFileStream extends ForwardingWriteStream {
       Pattern.compile("(?i)^multipart/form-data\\s*;(?:.*;)?\\s*boundary\\s*=\\s*(?:\"([^\"]{1,70})\"|([^\";\\s]{1,70}))");
   private static final Pattern FILENAME = Pattern.compile("(?i);\\s*filename\\*?\\s*=");
   private static final byte[] CRLF = {'\r', '\n'};
+  private static final BytePattern LINE_END = new BytePattern(CRLF);
 
   private enum State { SKIP_PART, FILE_PART, AFTER_DELIMITER, HEADERS, EPILOGUE }
 
   private final LongPredicate admit;
   private final String what;
-  private final ByteBuf delimiter;
+  private final BytePattern delimiter;
   private State state = State.SKIP_PART;
   /** The bytes of a part that might be the start of the delimiter: not yet known to be content. */
   private Buffer holdBack = Buffer.buffer(CRLF); // lets a body that starts with "--boundary" match "\r\n--boundary"
@@ -60,7 +57,7 @@ final class MultipartFileStream extends ForwardingWriteStream {
     super(delegate);
     this.admit = admit;
     this.what = what;
-    this.delimiter = Unpooled.copiedBuffer("\r\n--" + boundary, StandardCharsets.US_ASCII);
+    this.delimiter = new BytePattern(("\r\n--" + boundary).getBytes(StandardCharsets.US_ASCII));
   }
 
   /** The boundary of a {@code multipart/form-data} Content-Type, quoted or not; empty if it has none. */
@@ -107,7 +104,7 @@ final class MultipartFileStream extends ForwardingWriteStream {
   private Scan scanPart(Buffer input) {
     boolean keep = state == State.FILE_PART;
     Future<Void> written = Future.succeededFuture();
-    int delimiterLength = delimiter.readableBytes();
+    int delimiterLength = delimiter.length();
     if (holdBack.length() > 0 && input.length() < delimiterLength) {
       // Too short to settle what was held back: both together are still shorter than two delimiters.
       input = holdBack.copy().appendBuffer(input);
@@ -116,7 +113,7 @@ final class MultipartFileStream extends ForwardingWriteStream {
     // A delimiter that starts in the held-back bytes: search them plus just enough of the new input.
     if (holdBack.length() > 0) {
       Buffer junction = holdBack.copy().appendBuffer(input, 0, Math.min(input.length(), delimiterLength - 1));
-      int at = indexOf(junction);
+      int at = delimiter.indexOf(junction);
       if (at >= 0 && at < holdBack.length()) {
         if (keep && at > 0) {
           written = delegate.write(holdBack.slice(0, at));
@@ -130,7 +127,7 @@ final class MultipartFileStream extends ForwardingWriteStream {
       }
       holdBack = Buffer.buffer();
     }
-    int at = indexOf(input);
+    int at = delimiter.indexOf(input);
     if (at >= 0) {
       if (keep && at > 0) {
         written = delegate.write(input.slice(0, at));
@@ -161,7 +158,7 @@ final class MultipartFileStream extends ForwardingWriteStream {
       state = State.EPILOGUE;
       return null;
     }
-    int end = indexOf(line, CRLF);
+    int end = LINE_END.indexOf(line);
     if (end < 0) {
       if (line.length() > MAX_DELIMITER_LINE) {
         throw malformed("a boundary line is not terminated");
@@ -205,17 +202,6 @@ final class MultipartFileStream extends ForwardingWriteStream {
       }
     }
     return false;
-  }
-
-  private int indexOf(Buffer haystack) {
-    ByteBuf buf = ((BufferInternal) haystack).getByteBuf();
-    int at = ByteBufUtil.indexOf(delimiter, buf);
-    return at < 0 ? -1 : at - buf.readerIndex();
-  }
-
-  private static int indexOf(Buffer haystack, byte[] needle) {
-    return ByteBufUtil.indexOf(Unpooled.wrappedBuffer(needle), ((BufferInternal) haystack).getByteBuf())
-        - ((BufferInternal) haystack).getByteBuf().readerIndex();
   }
 
   private Rejection malformed(String what) {
