@@ -74,8 +74,8 @@ public final class PackageProxyHandler implements Handler<RoutingContext> {
           if (ar.succeeded()) {
             recorder.accepted(ar.result());
           } else {
+            errors.fail(request, ar.cause(), false); // answer first, then log
             recorder.refused(ar.cause());
-            errors.fail(request, ar.cause(), false);
           }
         });
   }

@@ -98,12 +98,13 @@ public final class UploadPipeline {
             // Before answering, so that no spool file outlives its request: a no-op once committed (moved away).
             : spool.discard(received[0].spoolName()).map(ar))
         .onSuccess(ar -> {
+          // Answer first, then log: the client does not wait for the log lines.
           if (ar.succeeded()) {
-            recorder.accepted(ar.result());
             request.response().setStatusCode(ar.result()).end();
+            recorder.accepted(ar.result());
           } else {
-            recorder.refused(ar.cause());
             errors.fail(request, ar.cause(), admitted[0] != null && admitted[0].continueSent());
+            recorder.refused(ar.cause());
           }
         });
   }
