@@ -88,6 +88,9 @@ public final class ZipReader implements Closeable {
   private static final int CHUNK = 64 * 1024;
   private static final Charset CP437 = cp437();
 
+  /** Bytes read from the file at a time for an entry's content. */
+  private static final int READ_BUFFER = 64 * 1024;
+
   private final FileChannel channel;
   private final long fileSize;
   private final Limits limits;
@@ -130,7 +133,9 @@ public final class ZipReader implements Closeable {
    * {@link EntryException} from {@code read}, which {@link EntryException#unwrap} turns back into the reason.
    */
   public InputStream open(Entry entry) {
-    return new EntryStream(entry);
+    // Buffered: readers take a few bytes at a time (the PDB reader one byte per stream-name character), and each
+    // unbuffered read would be a positional read from the file, a system call.
+    return new java.io.BufferedInputStream(new EntryStream(entry), READ_BUFFER);
   }
 
   /** Reads an entry to its end only to check it: sizes, CRC, budgets. */

@@ -76,6 +76,8 @@ class PushOperationsTest {
     String generated = http.get("/").headers().get("X-Request-Id");
     assertTrue(generated.matches("[0-9a-f-]{36}"), generated);
     assertNotEquals(generated, http.get("/").headers().get("X-Request-Id"));
+    assertEquals(4, java.util.UUID.fromString(generated).version(), "a random UUID: " + generated);
+    assertEquals(2, java.util.UUID.fromString(generated).variant(), "an RFC 4122 UUID: " + generated);
     // Not echoed: a value that could forge a log line or is just too long.
     for (String bad : List.of("two words", "x".repeat(129), "id\"},{\"event\":\"forged")) {
       String answered = http.get("/", Map.of("X-Request-Id", bad)).headers().get("X-Request-Id");
