@@ -102,9 +102,18 @@ final class PushRecorder {
       LOG.info("{} {}{} by {}: {} {} ({} ms) [{}]", request.method(), request.path(), what, who, status, reason,
           millis, requestId);
     }
-    JsonObject audit = new JsonObject().put("event", "push").put("kind", kind.name().toLowerCase(java.util.Locale.ROOT))
-        .put("outcome", outcome).put("status", "aborted".equals(status) ? null : Integer.valueOf(status)).put("subject", subject).put("id", id).put("version", version)
-        .put("sha512", sha512).put("bytes", bytes).put("durationMs", millis).put("reason", reason)
+    JsonObject audit = new JsonObject()
+        .put("event", "push")
+        .put("kind", kind.name().toLowerCase(java.util.Locale.ROOT))
+        .put("outcome", outcome)
+        .put("status", "aborted".equals(status) ? null : Integer.valueOf(status))
+        .put("subject", subject)
+        .put("id", id)
+        .put("version", version)
+        .put("sha512", sha512)
+        .put("bytes", bytes)
+        .put("durationMs", millis)
+        .put("reason", reason)
         .put("client", request.remoteAddress() == null ? null : request.remoteAddress().hostAddress())
         .put("requestId", requestId);
     AUDIT.info(audit.encode());
