@@ -70,43 +70,45 @@ final class PushRecorder {
   }
 
   void accepted(int status) {
-    finish(String.valueOf(status), "accepted", null);
+    finish(status, "accepted", null);
   }
 
   /** The answer to a failure: its status and reason, or "aborted" when the client went away. */
   void refused(Throwable failure) {
     if (failure instanceof ClientGoneException) {
-      finish("aborted", "aborted", failure.getMessage());
+      finish(null, "aborted", failure.getMessage());
     } else if (failure instanceof Rejection r) {
-      finish(String.valueOf(r.status()), "refused", r.reason());
+      finish(r.status(), "refused", r.reason());
     } else {
-      finish("500", "refused", "internal error");
+      finish(500, "refused", "internal error");
     }
   }
 
-  private void finish(String status, String outcome, String reason) {
+  /** @param status the HTTP status answered; null when the client went away before an answer */
+  private void finish(Integer status, String outcome, String reason) {
     if (finished) {
       return;
     }
     finished = true;
     upload.end();
-    metrics.pushed(kind, status);
+    String answered = status == null ? "aborted" : status.toString();
+    metrics.pushed(kind, answered);
     long millis = (System.nanoTime() - started) / 1_000_000;
     String requestId = RequestIds.of(request);
     String who = subject == null ? "-" : subject;
     String what = id == null ? "" : " " + id + " " + version;
     if (reason == null) {
-      LOG.info("{} {}{} by {}: {} ({} bytes, {} ms) [{}]", request.method(), request.path(), what, who, status,
+      LOG.info("{} {}{} by {}: {} ({} bytes, {} ms) [{}]", request.method(), request.path(), what, who, answered,
           bytes, millis, requestId);
     } else {
-      LOG.info("{} {}{} by {}: {} {} ({} ms) [{}]", request.method(), request.path(), what, who, status, reason,
+      LOG.info("{} {}{} by {}: {} {} ({} ms) [{}]", request.method(), request.path(), what, who, answered, reason,
           millis, requestId);
     }
     JsonObject audit = new JsonObject()
         .put("event", "push")
         .put("kind", kind.name().toLowerCase(java.util.Locale.ROOT))
         .put("outcome", outcome)
-        .put("status", "aborted".equals(status) ? null : Integer.valueOf(status))
+        .put("status", status)
         .put("subject", subject)
         .put("id", id)
         .put("version", version)
