@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.snupkg.gateway.auth.KeyFile;
 import io.snupkg.gateway.config.ConfigLoader;
 import io.snupkg.gateway.config.GatewayConfig;
+import io.snupkg.gateway.testing.DebianTool;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -286,17 +287,11 @@ class KubernetesManifestsTest {
   /** yamllint (Debian package yamllint, which scripts/test-tools.sh installs) with the repository's .yamllint. */
   @Test
   void theManifestsAndTheShippedConfigurationPassYamllint() throws IOException, InterruptedException {
-    Process yamllint;
-    try {
-      yamllint = new ProcessBuilder("yamllint", "-s", "-f", "parsable", "k8s/", "conf/gateway.yaml")
-          .redirectErrorStream(true).start();
-    } catch (IOException e) {
-      throw new AssertionError("yamllint is not installed: run scripts/test-tools.sh (Debian package yamllint)", e);
-    }
-    String report = new String(yamllint.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    assertTrue(yamllint.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "yamllint did not finish");
-    assertEquals(0, yamllint.exitValue(), report);
+    DebianTool.Result yamllint = DebianTool.run("yamllint", java.time.Duration.ofSeconds(60), "",
+        "yamllint", "-s", "-f", "parsable", "k8s/", "conf/gateway.yaml");
+    assertEquals(0, yamllint.exit(), yamllint.output());
   }
+
 
   @Test
   void theKustomizationAppliesEveryManifestButTheExampleSecret() throws IOException {

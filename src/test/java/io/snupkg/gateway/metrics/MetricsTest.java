@@ -4,23 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.snupkg.gateway.testing.DebianTool;
 import io.snupkg.gateway.testing.GatewayFixture;
 import io.snupkg.gateway.testing.Http;
 import io.snupkg.gateway.testing.Http.Reply;
 import io.snupkg.gateway.testing.ProxyStand;
 import io.snupkg.gateway.testing.TestPackages;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -162,27 +159,15 @@ class MetricsTest {
    * binders use (dashboards expect them as they are) and for nothing of ours.
    */
   private static void promtoolAccepts(String text) throws IOException, InterruptedException {
-    Process promtool;
-    try {
-      promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
-    } catch (IOException e) {
-      throw new AssertionError("promtool is not installed: run scripts/test-tools.sh (Debian package prometheus)", e);
-    }
-    try (OutputStream in = promtool.getOutputStream()) {
-      in.write(text.getBytes(StandardCharsets.UTF_8));
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (InputStream o = promtool.getInputStream()) {
-      o.transferTo(out);
-    }
-    assertTrue(promtool.waitFor(30, TimeUnit.SECONDS), "promtool did not finish");
-    String report = out.toString(StandardCharsets.UTF_8);
-    if (promtool.exitValue() == 3) {
+    DebianTool.Result promtool = DebianTool.run("prometheus", Duration.ofSeconds(30), text, "promtool", "check",
+        "metrics");
+    String report = promtool.output();
+    if (promtool.exit() == 3) {
       List<String> ours = report.lines().filter(l -> !l.isBlank())
           .filter(l -> !MICROMETER_STANDARD_NAMES.contains(l.split(" ", 2)[0])).toList();
       assertEquals(List.of(), ours, "promtool check metrics has advice about our names:\n" + report);
     } else {
-      assertEquals(0, promtool.exitValue(), "promtool check metrics:\n" + report);
+      assertEquals(0, promtool.exit(), "promtool check metrics:\n" + report);
     }
   }
 
