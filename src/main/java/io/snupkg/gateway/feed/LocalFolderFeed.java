@@ -6,6 +6,7 @@ import io.snupkg.gateway.validation.NuGetVersion;
 import io.snupkg.gateway.validation.PackageId;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -33,8 +34,21 @@ public final class LocalFolderFeed implements PackageFeed {
   @Override
   public Future<Void> download(String id, String normalizedVersion, Path target) {
     return nupkg(id, normalizedVersion).compose(file -> file.isPresent()
-        ? vertx.fileSystem().copy(file.get().toString(), target.toString())
+        ? vertx.executeBlocking(() -> linkOrCopy(file.get(), target), false)
         : Future.failedFuture(Rejection.notFound("The package " + id + " " + normalizedVersion + " is not in the feed")));
+  }
+
+  /**
+   * A hard link when the target is on the feed's file system (the publisher's work folder is, by default): no
+   * copy of the nupkg per symbol push. Stored nupkgs are never written in place, so the link cannot change.
+   */
+  private static Void linkOrCopy(Path source, Path target) throws java.io.IOException {
+    try {
+      Files.createLink(target, source);
+    } catch (java.io.IOException | UnsupportedOperationException e) {
+      Files.copy(source, target);
+    }
+    return null;
   }
 
   /** Moves a validated nupkg into the feed. The caller has checked that the version is new. */

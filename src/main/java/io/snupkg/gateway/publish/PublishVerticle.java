@@ -160,8 +160,7 @@ public final class PublishVerticle extends VerticleBase {
     Future<Void> all = Future.succeededFuture();
     for (SymbolMatcher.Matched pdb : result.pdbs()) {
       String key = SsqpKeys.storageKey(pdb.fileName(), pdb.ssqpKey());
-      all = all.compose(v -> store.exists(key))
-          .compose(exists -> exists ? Future.<Void>succeededFuture() : store.putFile(key, pdb.file()));
+      all = all.compose(v -> store.putFileIfAbsent(key, pdb.file())).mapEmpty();
     }
     return all.map(result);
   }

@@ -54,8 +54,12 @@ public final class UploadPipeline {
     this.errors = errors;
   }
 
-  /** A received, valid package from an admitted key that may push its id. */
-  public record Upload(Admitted admitted, Received body, PackageManifest manifest) {
+  /**
+   * A received, valid package from an admitted key that may push its id.
+   *
+   * @param ownsId the subject owns the id already (or ids are owned upstream): nothing to claim
+   */
+  public record Upload(Admitted admitted, Received body, PackageManifest manifest, boolean ownsId) {
     public String subject() {
       return admitted.principal().subject();
     }
@@ -88,10 +92,9 @@ public final class UploadPipeline {
         })
         .compose(manifest -> {
           recorder.pkg(manifest.id(), manifest.version());
-          Upload upload = new Upload(admitted[0], received[0], manifest);
-          return authority.authorize(upload.admitted().key(), manifest.id(), manifest.version())
-              .compose(v -> checkOwner(upload))
-              .compose(v -> decide.apply(upload))
+          return authority.authorize(admitted[0].key(), manifest.id(), manifest.version())
+              .compose(v -> ownsId(manifest.id(), admitted[0].principal().subject()))
+              .compose(owns -> decide.apply(new Upload(admitted[0], received[0], manifest, owns)))
               .andThen(ar -> recorder.stageEnded(Stage.COMMIT));
         })
         .transform(ar -> received[0] == null ? Future.succeededFuture(ar)
@@ -109,20 +112,25 @@ public final class UploadPipeline {
         });
   }
 
-  /** Another subject's id is refused with the same text as a bad key, as the seed's name-conflict example shows. */
-  private Future<Void> checkOwner(Upload upload) {
+  /**
+   * Whether {@code subject} owns the id already; another subject's id is refused with the same text as a bad key,
+   * as the seed's name-conflict example shows.
+   */
+  private Future<Boolean> ownsId(String id, String subject) {
     if (owners.isEmpty()) {
-      return Future.succeededFuture();
+      return Future.succeededFuture(true);
     }
-    return owners.get().owner(upload.manifest().id()).compose(owner ->
-        owner.isPresent() && !owner.get().equals(upload.subject())
-            ? Future.failedFuture(Rejection.forbidden())
-            : Future.succeededFuture());
+    return owners.get().owner(id).compose(owner -> owner.isEmpty() ? Future.succeededFuture(false)
+        : owner.get().equals(subject) ? Future.succeededFuture(true)
+        : Future.failedFuture(Rejection.forbidden()));
   }
 
-  /** Claims the id for the pushing subject; fails with 403 if another subject won it meanwhile. */
+  /**
+   * Claims the id for the pushing subject unless it owns it already (most pushes: a new version of a known id,
+   * so no write); fails with 403 if another subject won it meanwhile.
+   */
   public Future<Void> claimOwner(Upload upload) {
-    if (owners.isEmpty()) {
+    if (upload.ownsId()) {
       return Future.succeededFuture();
     }
     return owners.get().claim(upload.manifest().id(), upload.subject()).compose(owner ->

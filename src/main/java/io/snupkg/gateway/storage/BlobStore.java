@@ -17,6 +17,12 @@ public interface BlobStore {
   /** Moves {@code source} (a spool file on the same machine) to {@code key}, replacing what was there. */
   Future<Void> putFile(String key, Path source);
 
+  /**
+   * Moves {@code source} to {@code key} unless the key exists, in one step; {@code false} (and {@code source}
+   * left where it is) if it did.
+   */
+  Future<Boolean> putFileIfAbsent(String key, Path source);
+
   /** Writes a small object, replacing what was there. */
   Future<Void> putBytes(String key, Buffer data);
 

@@ -49,6 +49,19 @@ public final class FileSystemBlobStore implements BlobStore {
   }
 
   @Override
+  public Future<Boolean> putFileIfAbsent(String key, Path source) {
+    return blocking(() -> {
+      Path target = resolve(key);
+      if (Files.exists(target)) {
+        return false; // the common case for a known key: no fsync, no link
+      }
+      Files.createDirectories(target.getParent());
+      fsync(source, false);
+      return linkIfAbsent(source, target);
+    });
+  }
+
+  @Override
   public Future<Void> putBytes(String key, Buffer data) {
     return blocking(() -> {
       Path target = resolve(key);
@@ -63,16 +76,23 @@ public final class FileSystemBlobStore implements BlobStore {
       Path target = resolve(key);
       Path tmp = writeTemp(target, data);
       try {
-        // A hard link fails when the name exists, which makes "create if absent" atomic with full content.
-        Files.createLink(target, tmp);
-        fsync(target.getParent(), true);
-        return true;
-      } catch (FileAlreadyExistsException e) {
-        return false;
+        return linkIfAbsent(tmp, target);
       } finally {
         Files.deleteIfExists(tmp);
       }
     });
+  }
+
+  /** A hard link fails when the name exists, which makes "create if absent" atomic with full content. */
+  private static boolean linkIfAbsent(Path complete, Path target) throws IOException {
+    try {
+      Files.createLink(target, complete);
+    } catch (FileAlreadyExistsException e) {
+      return false;
+    }
+    fsync(target.getParent(), true);
+    Files.delete(complete);
+    return true;
   }
 
   @Override
