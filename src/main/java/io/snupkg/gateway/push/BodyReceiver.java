@@ -12,7 +12,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.streams.Pipe;
+import io.vertx.core.streams.WriteStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -70,7 +70,6 @@ public final class BodyReceiver {
     private final GatewayMetrics.Upload progress;
     private final DigestingWriteStream sink;
     private final Promise<Received> result = Promise.promise();
-    private Pipe<Buffer> pipe;
     private boolean finished; // set at once; the result completes only after the spool file is handled
 
     Transfer(HttpServerRequest request, SpoolFile file, long limit, String what, GatewayMetrics.Upload progress) {
@@ -91,8 +90,7 @@ public final class BodyReceiver {
       if (isMultipart()) {
         startMultipart();
       } else {
-        pipe = request.pipe();
-        pipe.to(sink).onComplete(this::piped);
+        pipeTo(sink);
       }
       request.resume();
       return result.future();
@@ -109,8 +107,29 @@ public final class BodyReceiver {
         fail(Rejection.badRequest("The multipart/form-data Content-Type has no valid boundary"));
         return;
       }
-      pipe = request.pipe();
-      pipe.to(new MultipartFileStream(boundary.get(), sink, this::withinLimit, what)).onComplete(this::piped);
+      pipeTo(new MultipartFileStream(boundary.get(), sink, this::withinLimit, what));
+    }
+
+    /**
+     * Request to {@code target} with backpressure. Hand-written rather than {@code request.pipe()}: a Vert.x
+     * {@code Pipe} resumes its source when it fails or is closed, so a request refused in mid-body (413) would be
+     * read, and dropped, at full speed until its answer is out. This one leaves the request paused.
+     */
+    private void pipeTo(WriteStream<Buffer> target) {
+      target.exceptionHandler(this::fail);
+      request.exceptionHandler(this::fail);
+      request.handler(chunk -> {
+        target.write(chunk).onFailure(this::fail);
+        if (!finished && target.writeQueueFull()) {
+          request.pause();
+          target.drainHandler(v -> {
+            if (!finished) {
+              request.resume();
+            }
+          });
+        }
+      });
+      request.endHandler(v -> target.end().onComplete(this::piped));
     }
 
     private void piped(AsyncResult<Void> ar) {
@@ -145,9 +164,9 @@ public final class BodyReceiver {
       }
       finished = true;
       Throwable failure = classify(cause);
-      if (pipe != null) {
-        pipe.close();
-      }
+      // Paused until answered: a client over the limit has sent little more than the limit when it gets the 413.
+      request.pause();
+      request.handler(null).endHandler(null).exceptionHandler(null);
       request.response().closeHandler(null);
       // Delete first, fail second: whoever sees the failure can rely on the spool file being gone.
       spool.discard(file).onComplete(v -> result.tryFail(failure));
