@@ -1,5 +1,6 @@
 package io.snupkg.gateway;
 
+import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
@@ -14,6 +15,8 @@ import org.slf4j.LoggerFactory;
  * logback.xml by then, so the level and, for {@code format: json}, the console encoder are set here.
  */
 final class LogSetup {
+  private static final int QUEUE_SIZE = 8192;
+
   private LogSetup() {}
 
   static void apply(GatewayConfig.Logging logging) {
@@ -36,9 +39,23 @@ final class LogSetup {
       console.setName("json");
       console.setEncoder(encoder);
       console.start();
+      AsyncAppender async = new AsyncAppender(); // as logback.xml does for text: no event loop writes to stdout
+      async.setContext(context);
+      async.setName("async-json");
+      async.setQueueSize(QUEUE_SIZE);
+      async.setDiscardingThreshold(0);
+      async.addAppender(console);
+      async.start();
       Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
       root.detachAndStopAllAppenders();
-      root.addAppender(console);
+      root.addAppender(async);
+    }
+  }
+
+  /** Writes the lines still queued in the asynchronous appenders; call last, on the way out. */
+  static void flush() {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.stop();
     }
   }
 }

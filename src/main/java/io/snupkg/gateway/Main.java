@@ -119,6 +119,7 @@ public final class Main {
     } catch (Exception e) {
       System.err.println("snupkg-gateway: Vert.x did not close in time: " + e);
     }
+    LogSetup.flush();
   }
 
   private static int waitForever() {
