@@ -47,7 +47,7 @@ def size_arg(s):
 CFG = {
     "DURATION": env("DURATION", 10.0, float),       # seconds per measured run
     "ROUNDS": env("ROUNDS", 3, int),                 # ABBA rounds per side where a ratio is asked for
-    "WARMUP": env("WARMUP", 5.0, float),             # uncounted seconds per side first (JIT)
+    "WARMUP": env("WARMUP", 30.0, float),            # uncounted seconds per side first (JIT; 5 s was too short)
     "SETTLE": env("SETTLE", 2.0, float),             # pause after sync before each run
     "CONC": env("CONC", 16, int),                    # connections for B1, B2, B6
     "WAIT_QUIET": env("WAIT_QUIET", 0.0, float),     # loadgen: wait until the machine is less busy than this %
@@ -658,9 +658,14 @@ def b5(ctx, ports):
         a = load(ctx, "B5", "allowed", gw.url + "/api/v2/symbolpackage/", CFG["B5_CONC"], 3600, bs=bs, start=0,
                  limit=1, wrap=True, header_file=gw.header_file, pids=str(gw.pid()), engine="py", requests=n)
         s_allowed = stats()
-        bad = os.path.join(gw.dir, "bad-key-header")
-        with open(bad, "w") as f:
-            f.write("X-NuGet-ApiKey: bench-unknown-%s\n" % os.urandom(8).hex())
+        bad, warm = os.path.join(gw.dir, "bad-key-header"), os.path.join(gw.dir, "warm-key-header")
+        for path in (bad, warm):
+            with open(path, "w") as f:
+                f.write("X-NuGet-ApiKey: bench-unknown-%s\n" % os.urandom(8).hex())
+        # the refusal path warmed up (JIT) with another unknown key, not counted: the allowed pushes above
+        # never took it, and a gateway in service has refused keys before
+        load(ctx, "B5", "denied warm-up", gw.url + "/api/v2/symbolpackage/", 1, 3600, bs=bs, start=0, limit=1,
+             wrap=True, header_file=warm, pids=str(gw.pid()), engine="py", requests=n)
         urllib.request.urlopen(urllib.request.Request(base + "/reset", data=b"", method="POST")).read()
         dn = load(ctx, "B5", "denied", gw.url + "/api/v2/symbolpackage/", 1, 3600, bs=bs, start=0, limit=1,
                   wrap=True, header_file=bad, pids=str(gw.pid()), engine="py", requests=n)
@@ -781,10 +786,12 @@ def b7(ctx, ports):
                 "%s pushes; answers %s / %s%s" % (human(size), few[1]["codes"], many[1]["codes"],
                                                    "; a run ended early (set used up)" if few[1].get("exhausted")
                                                    or many[1].get("exhausted") else ""))
-    many_c = [c for c in concs if c >= 16] or concs
-    vals = [t[(p, c)][0] for p in ("few", "many") for c in many_c if t[(p, c)][0]]
-    flat = max(vals) / min(vals) if vals else None
-    ctx.row("B7", "flat over conns: max/min ms per push, c=%s" % ",".join(map(str, many_c)),
+    # The issue asks for no cost that grows with the uploads in flight: the largest rise of the time per push
+    # from fewer to more connections, within one phase (the phases differ in JIT warm-up, see README).
+    rises = [t[(p, hi)][0] / t[(p, lo)][0] for p in ("few", "many") for i, lo in enumerate(concs)
+             for hi in concs[i + 1:] if t[(p, lo)][0] and t[(p, hi)][0]]
+    flat = max(rises) if rises else None
+    ctx.row("B7", "flat over conns: max rise of ms per push to more conns, c=%s" % ",".join(map(str, concs)),
             fmt(flat, "%.2f"), "-", "-", "<= %g" % CFG["B7_FLAT"], flat is not None and flat <= CFG["B7_FLAT"])
     growth = [t[("many", c)][0] / t[("few", c)][0] for c in concs if t[("many", c)][0] and t[("few", c)][0]]
     g = max(growth) if growth else None
