@@ -44,9 +44,10 @@ public final class HttpVerticle extends VerticleBase {
         .setIdleTimeout((int) Math.max(1, config.idleTimeout().toSeconds()))
         .setIdleTimeoutUnit(TimeUnit.SECONDS)
         .setHandle100ContinueAutomatically(false)
-        // Body pieces of 16 KiB instead of Netty's 8: half the events and spool writes per upload. Larger pieces
-        // did not lower the CPU per GB (bench/RESULTS.md) but raise what a paused request buffers, since Vert.x's
-        // queues count pieces, not bytes: 16 KiB keeps a refused chunked upload within 1.5 MiB of its limit.
+        // Body pieces of 16 KiB instead of Netty's 8: half the events and spool writes per upload, though B1 of
+        // bench/ measured the same CPU per GB at 8, 16 and 64 KiB. Not larger: Vert.x's queues count pieces, not
+        // bytes, so a paused upload buffers more (at 64 KiB a refused chunked upload had read 2.5 MiB past the
+        // limit when its 413 went out; at 16 KiB 1.0-1.5 MiB).
         .setMaxChunkSize(16 * 1024)
         // NuGet sends one part; a little slack for other clients, and room for long part headers.
         .setMaxFormFields(16)
