@@ -69,8 +69,13 @@ public final class SpoolArea {
     return closed.compose(v -> discard(spool.name()));
   }
 
+  /**
+   * Most calls find nothing to delete (the file was committed, that is moved away): {@code deleteIfExists} says so
+   * without the two exceptions, stack traces included, that Vert.x's {@code delete} builds for a missing file.
+   */
   public Future<Void> discard(String name) {
-    return vertx.fileSystem().delete(path(name).toString()).otherwiseEmpty();
+    Path file = path(name);
+    return vertx.executeBlocking(() -> Files.deleteIfExists(file), false).<Void>mapEmpty().otherwiseEmpty();
   }
 
   public Path dir() {
