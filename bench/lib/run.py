@@ -791,7 +791,7 @@ def b7(ctx, ports):
     rises = [t[(p, hi)][0] / t[(p, lo)][0] for p in ("few", "many") for i, lo in enumerate(concs)
              for hi in concs[i + 1:] if t[(p, lo)][0] and t[(p, hi)][0]]
     flat = max(rises) if rises else None
-    ctx.row("B7", "flat over conns: max rise of ms per push to more conns, c=%s" % ",".join(map(str, concs)),
+    ctx.row("B7", "flat over conns: max rise of ms/push, fewer -> more conns",
             fmt(flat, "%.2f"), "-", "-", "<= %g" % CFG["B7_FLAT"], flat is not None and flat <= CFG["B7_FLAT"])
     growth = [t[("many", c)][0] / t[("few", c)][0] for c in concs if t[("many", c)][0] and t[("few", c)][0]]
     g = max(growth) if growth else None
