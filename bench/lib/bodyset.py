@@ -75,27 +75,43 @@ def http_put(sock, host, path, headers, body):
     head = "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n%s\r\n" % (
         path, host, len(body), "".join(h + "\r\n" for h in headers))
     sock.sendall(head.encode("latin1") + body)
+    return read_response(sock)[0]
+
+
+def read_response(s):
+    """Reads one response (head and body) from a keep-alive socket; returns (status, server closes)."""
     buf = b""
     while b"\r\n\r\n" not in buf:
-        d = sock.recv(65536)
+        d = s.recv(65536)
         if not d:
-            raise ConnectionError("closed")
+            raise ConnectionError("closed before response head")
         buf += d
-    head_b, rest = buf.split(b"\r\n\r\n", 1)
-    lines = head_b.decode("latin1").split("\r\n")
+    headp, rest = buf.split(b"\r\n\r\n", 1)
+    lines = headp.decode("latin1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
-    n = 0
+    h = {}
     for ln in lines[1:]:
         k, _, v = ln.partition(":")
-        if k.strip().lower() == "content-length":
-            n = int(v.strip())
-    need = n - len(rest)
-    while need > 0:
-        d = sock.recv(need)
-        if not d:
-            raise ConnectionError("closed")
-        need -= len(d)
-    return status
+        h[k.strip().lower()] = v.strip()
+    close = h.get("connection", "").lower() == "close" or lines[0].startswith("HTTP/1.0")
+    if "content-length" in h:
+        need = int(h["content-length"]) - len(rest)
+        while need > 0:
+            d = s.recv(min(need, 1 << 20))
+            if not d:
+                raise ConnectionError("closed in response body")
+            need -= len(d)
+    elif "chunked" in h.get("transfer-encoding", "").lower():
+        while not rest.endswith(b"0\r\n\r\n"):  # good enough for small responses
+            d = s.recv(65536)
+            if not d:
+                raise ConnectionError("closed in chunked response")
+            rest += d
+    elif status >= 200 and status not in (204, 304):
+        while s.recv(65536):
+            pass
+        close = True
+    return status, close
 
 
 def seed(bs, url, first, last, conc=8, headers=()):

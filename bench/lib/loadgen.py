@@ -54,7 +54,7 @@ from urllib.parse import urlsplit
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import mkbody  # noqa: E402
-from bodyset import BodySet, read_headers  # noqa: E402
+from bodyset import BodySet, read_headers, read_response  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -295,40 +295,6 @@ class PyEngine:
             self.next += 1
             return i
 
-    def read_response(self, s):
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            d = s.recv(65536)
-            if not d:
-                raise ConnectionError("closed before response head")
-            buf += d
-        headp, rest = buf.split(b"\r\n\r\n", 1)
-        lines = headp.decode("latin1").split("\r\n")
-        status = int(lines[0].split(" ", 2)[1])
-        h = {}
-        for ln in lines[1:]:
-            k, _, v = ln.partition(":")
-            h[k.strip().lower()] = v.strip()
-        close = h.get("connection", "").lower() == "close" or lines[0].startswith("HTTP/1.0")
-        if "content-length" in h:
-            need = int(h["content-length"]) - len(rest)
-            while need > 0:
-                d = s.recv(min(need, 1 << 20))
-                if not d:
-                    raise ConnectionError("closed in response body")
-                need -= len(d)
-        elif "chunked" in h.get("transfer-encoding", "").lower():
-            while not rest.endswith(b"0\r\n\r\n"):  # good enough for small responses
-                d = s.recv(65536)
-                if not d:
-                    raise ConnectionError("closed in chunked response")
-                rest += d
-        elif status >= 200 and status not in (204, 304):
-            while s.recv(65536):
-                pass
-            close = True
-        return status, close
-
     def connect(self):
         s = socket.create_connection(self.addr, timeout=self.a.timeout)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -394,7 +360,7 @@ class PyEngine:
             try:
                 early = self.send_body(s, f, i)
                 stage = "recv"
-                status, close = self.read_response(s)
+                status, close = read_response(s)
             except (OSError, ValueError, IndexError):
                 if not self.abort.is_set():
                     with self.lock:
