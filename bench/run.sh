@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh [B1 B2 B3 B4 B5 B6 B7]   run the benchmark (default: all scenarios), about 15 minutes
+# bench/run.sh [B1 B2 B3 B4 B5 B6 B7]   run the benchmark (default: all scenarios), about 21 minutes
 # bench/run.sh purge                     delete the data of earlier runs for good (see README: trap 1)
 #
 # One command for issue 8: installs what is missing (Debian nginx-full, wrk, python3, a JDK and maven),
@@ -11,8 +11,6 @@ set -euo pipefail
 BENCH="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$BENCH")"
 cd "$ROOT"
-
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 if [ "${1:-}" = purge ]; then
   # Deleting tens of thousands of files makes file creation on this kind of filesystem slow for minutes
@@ -41,10 +39,8 @@ if [ ! -f "$jar" ] || [ ! -f "$gen" ] || [ -n "$(find src pom.xml -newer "$jar" 
 fi
 if [ -n "$missing" ]; then
   echo "bench: installing$missing from Debian"
-  export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update -qq
   # shellcheck disable=SC2086
-  as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  "$ROOT/scripts/debian-install.sh" $missing
   # (on a machine that starts services, the package also starts the system nginx on port 80; the bench
   # runs its own instances on their own ports and leaves that one alone)
 fi

@@ -8,8 +8,6 @@ TOOLS="$ROOT/.cache/test-tools"
 EXE="$TOOLS/node_modules/nuget-exe/nuget-5.8.0.exe"
 SHA256="5c5b9c96165d3283b2cb9e5b65825d343e0e7139b9e70a250b4bb24c2285f3ba"
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-
 missing=""
 command -v mono >/dev/null || missing="mono-devel ca-certificates-mono"
 command -v npm >/dev/null || missing="$missing npm"
@@ -17,10 +15,8 @@ command -v promtool >/dev/null || missing="$missing prometheus"
 command -v yamllint >/dev/null || missing="$missing yamllint"
 if [ -n "$missing" ]; then
   echo "test-tools: installing $missing from Debian"
-  export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update -qq
   # shellcheck disable=SC2086
-  as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  "$ROOT/scripts/debian-install.sh" $missing
 fi
 
 if [ ! -f "$EXE" ]; then
