@@ -22,20 +22,18 @@ import io.snupkg.gateway.http.ServiceIndexHandler;
 import io.snupkg.gateway.metrics.GatewayMetrics;
 import io.snupkg.gateway.metrics.MicrometerGatewayMetrics;
 import io.snupkg.gateway.metrics.Prometheus;
-import io.snupkg.gateway.publish.PublishRequests;
 import io.snupkg.gateway.publish.PublishVerticle;
 import io.snupkg.gateway.publish.SymbolMatcher;
 import io.snupkg.gateway.push.Admission;
 import io.snupkg.gateway.push.BodyReceiver;
 import io.snupkg.gateway.push.PackageProxyHandler;
 import io.snupkg.gateway.push.PackagePushHandler;
-import io.snupkg.gateway.push.PushRateLimit;
 import io.snupkg.gateway.push.SymbolPushHandler;
 import io.snupkg.gateway.push.UploadPipeline;
-import io.snupkg.gateway.storage.FileSystemBlobStore;
-import io.snupkg.gateway.storage.PackageOwners;
+import io.snupkg.gateway.database.SharedBackend;
+import io.snupkg.gateway.storage.BlobStore;
 import io.snupkg.gateway.storage.SpoolArea;
-import io.snupkg.gateway.storage.SymbolPackageStore;
+import io.snupkg.gateway.storage.SymbolRecords;
 import io.snupkg.gateway.symbols.SymbolDownloadHandler;
 import io.snupkg.gateway.symbols.SymbolPackageHandler;
 import io.snupkg.gateway.upstream.UpstreamClient;
@@ -71,16 +69,19 @@ public final class Gateway {
   private final Vertx vertx;
   private final Readiness readiness;
   private final KeyAuthority authority;
+  private final Backend backend;
   private final List<HttpVerticle> httpVerticles;
   private final ManagementVerticle management;
   private final String httpDeployment;
   private final List<String> otherDeployments;
 
-  private Gateway(Vertx vertx, Readiness readiness, KeyAuthority authority, List<HttpVerticle> httpVerticles,
-      ManagementVerticle management, String httpDeployment, List<String> otherDeployments) {
+  private Gateway(Vertx vertx, Readiness readiness, KeyAuthority authority, Backend backend,
+      List<HttpVerticle> httpVerticles, ManagementVerticle management, String httpDeployment,
+      List<String> otherDeployments) {
     this.vertx = vertx;
     this.readiness = readiness;
     this.authority = authority;
+    this.backend = backend;
     this.httpVerticles = httpVerticles;
     this.management = management;
     this.httpDeployment = httpDeployment;
@@ -95,24 +96,28 @@ public final class Gateway {
       PrometheusMeterRegistry registry) {
     GatewayMetrics metrics = new MicrometerGatewayMetrics(registry,
         Stream.of(InvalidPackageException.Rule.values()).map(InvalidPackageException.Rule::label).toList());
-    PushRateLimit rateLimit = new PushRateLimit(config.rateLimit().pushesPerHour(), System::nanoTime);
-    FileSystemBlobStore store = new FileSystemBlobStore(vertx, config.storage().path());
     SpoolArea spool = new SpoolArea(vertx, config.storage().path());
     Readiness readiness = new Readiness();
     boolean proxyAuth = config.auth().type() == GatewayConfig.AuthType.UPSTREAM;
-    return vertx.executeBlocking(() -> {
-      spool.prepare();
-      return proxyAuth ? new UpstreamKeyAuthority(vertx, config.auth(), clock, metrics)
-          : (KeyAuthority) FileKeyAuthority.start(vertx, config.auth().file(), clock);
+    Backend[] opened = {null};
+    return backend(vertx, config, metrics).compose(backend -> {
+      opened[0] = backend;
+      return vertx.executeBlocking(() -> {
+        spool.prepare();
+        return proxyAuth ? new UpstreamKeyAuthority(vertx, config.auth(), clock, metrics)
+            : (KeyAuthority) FileKeyAuthority.start(vertx, config.auth().file(), clock);
+      });
     }).compose(authority -> {
+      Backend backend = opened[0];
       ErrorResponder errors = new ErrorResponder(vertx, config.limits().drainTimeout(), config.limits().drainMaxBytes());
-      UploadPipeline pipeline = new UploadPipeline(vertx, new Admission(authority, rateLimit), new BodyReceiver(spool),
-          new ValidationClient(vertx, config.validation().timeout(), metrics), authority,
-          proxyAuth ? Optional.empty() : Optional.of(new PackageOwners(store)), spool, errors, metrics);
+      UploadPipeline pipeline = new UploadPipeline(vertx, new Admission(authority, backend.rateLimit()),
+          new BodyReceiver(spool), new ValidationClient(vertx, config.validation().timeout(), metrics), authority,
+          proxyAuth ? Optional.empty() : Optional.of(backend.owners()), spool, errors, metrics);
       PackageFeed feed = config.feed().type() == GatewayConfig.FeedType.UPSTREAM
-          ? new UpstreamFeed(vertx, config.feed(), clock) : new LocalFolderFeed(vertx, store);
-      addReadinessChecks(vertx, readiness, config, authority, feed);
-      Routes routes = routes(vertx, config, clock, store, pipeline, errors, feed, rateLimit, metrics);
+          ? new UpstreamFeed(vertx, config.feed(), clock) : new LocalFolderFeed(backend.blobs(), backend.feedIndex());
+      backend.checks().forEach(readiness::addCheck);
+      addReadinessChecks(readiness, authority, feed);
+      Routes routes = routes(vertx, config, clock, backend, pipeline, errors, feed, metrics);
       int workers = config.validation().workers();
       PackageInspector inspector = new PackageInspector(new ZipReader.Limits(config.validation().maxEntries(),
           config.validation().maxEntrySize(), config.validation().maxTotalSize()), clock);
@@ -129,8 +134,9 @@ public final class Gateway {
       int instances = config.http().port() == 0 ? 1 : Math.max(1, Runtime.getRuntime().availableProcessors());
       List<String> others = new CopyOnWriteArrayList<>();
       SymbolMatcher matcher = new SymbolMatcher(inspector.limits(), config.symbols().requirePdbChecksum());
-      PublishVerticle publisher = new PublishVerticle(new SymbolPackageStore(store), feed, store,
-          config.storage().path().resolve("work"), matcher, config.symbols().publishDeadline(), clock, metrics);
+      PublishVerticle publisher = new PublishVerticle(backend.publishQueue(), feed, backend.blobs(),
+          backend.symbolIndex(), workDir(config), matcher, config.symbols().publishDeadline(), backend.publishPoll(),
+          clock, metrics);
       return vertx.deployVerticle(() -> new ValidationVerticle(spool, inspector), workerOptions)
           .compose(id -> {
             others.add(id);
@@ -152,22 +158,38 @@ public final class Gateway {
           })
           .map(httpId -> {
             readiness.ready();
-            Gateway gateway = new Gateway(vertx, readiness, authority, httpVerticles, management, httpId, others);
-            LOG.info("snupkg-gateway listening on {}:{} (management {}:{}), storage {}", config.http().host(),
-                gateway.httpPort(), config.management().host(), gateway.managementPort(), store.root());
+            Gateway gateway = new Gateway(vertx, readiness, authority, backend, httpVerticles, management, httpId,
+                others);
+            LOG.info("snupkg-gateway listening on {}:{} (management {}:{}), {}", config.http().host(),
+                gateway.httpPort(), config.management().host(), gateway.managementPort(), backend.description());
             return gateway;
           })
           .onFailure(err -> authority.stop());
-    });
+    }).recover(err -> opened[0] == null ? Future.failedFuture(err)
+        : closeBackend(vertx, opened[0]).transform(x -> Future.failedFuture(err)));
   }
 
-  /** Storage must take a write; in proxy mode the auth service's breaker must be closed and the feed readable. */
-  private static void addReadinessChecks(Vertx vertx, Readiness readiness, GatewayConfig config,
-      KeyAuthority authority, PackageFeed feed) {
-    String probe = config.storage().path().resolve(".ready-probe").toString();
-    readiness.addCheck("storage", () -> vertx.fileSystem().writeFile(probe, io.vertx.core.buffer.Buffer.buffer("ok"))
-        .compose(v -> vertx.fileSystem().delete(probe))
-        .recover(err -> Future.failedFuture("storage " + config.storage().path() + " is not writable")));
+  private static Future<Backend> backend(Vertx vertx, GatewayConfig config, GatewayMetrics metrics) {
+    return config.storage().type() == GatewayConfig.StorageType.S3
+        ? SharedBackend.start(vertx, config, metrics)
+        : Future.succeededFuture(Backend.filesystem(vertx, config));
+  }
+
+  /** On a worker: the S3 client waits for its own event loops to stop, for seconds. */
+  private static Future<Void> closeBackend(Vertx vertx, Backend backend) {
+    return vertx.executeBlocking(() -> {
+      backend.close().run();
+      return null;
+    }, false);
+  }
+
+  /** This replica's own scratch files (publishing, checksum checks), beside its spool. */
+  private static java.nio.file.Path workDir(GatewayConfig config) {
+    return config.storage().path().toAbsolutePath().normalize().resolve("work");
+  }
+
+  /** In proxy mode the auth service's breaker must be closed and the feed readable. */
+  private static void addReadinessChecks(Readiness readiness, KeyAuthority authority, PackageFeed feed) {
     if (authority instanceof UpstreamKeyAuthority upstream) {
       readiness.addCheck("auth", () -> upstream.available() ? Future.succeededFuture()
           : Future.failedFuture("the auth service's circuit breaker is open"));
@@ -178,14 +200,14 @@ public final class Gateway {
   }
 
   /** The local feed and its routes, or the upstream feed with the package pass-through. */
-  private static Routes routes(Vertx vertx, GatewayConfig config, Clock clock, FileSystemBlobStore store,
-      UploadPipeline pipeline, ErrorResponder errors, PackageFeed packageFeed, PushRateLimit rateLimit,
-      GatewayMetrics metrics) {
+  private static Routes routes(Vertx vertx, GatewayConfig config, Clock clock, Backend backend,
+      UploadPipeline pipeline, ErrorResponder errors, PackageFeed packageFeed, GatewayMetrics metrics) {
     BaseUrl baseUrl = new BaseUrl(config.http().publicBaseUrl());
-    SymbolPackageStore symbols = new SymbolPackageStore(store);
+    SymbolRecords symbols = backend.symbols();
+    BlobStore blobs = backend.blobs();
     long symbolLimit = config.limits().maxSymbolPackageSize();
-    SymbolDownloadHandler symbolDownload = new SymbolDownloadHandler(store, config.symbols().requireChecksum(),
-        metrics);
+    SymbolDownloadHandler symbolDownload = new SymbolDownloadHandler(backend.symbolIndex(), blobs, workDir(config),
+        config.symbols().requireChecksum(), metrics);
     if (packageFeed instanceof UpstreamFeed feed) {
       PackageFeed parents = new WaitingFeed(vertx, feed, config.feed().parentWait());
       HttpClient client = vertx.createHttpClient(
@@ -194,19 +216,20 @@ public final class Gateway {
           "This gateway fronts " + config.feed().url().orElseThrow() + "; download packages from there"));
       return new Routes(
           new ServiceIndexHandler(baseUrl, base -> feed.resources().map(UpstreamFeed.Resources::packageBaseAddress)),
-          new PackageProxyHandler(feed, client, errors, config.limits().maxPackageSize(), rateLimit, metrics),
-          new SymbolPushHandler(pipeline, parents, symbols, symbolLimit, clock, new PublishRequests(vertx), metrics),
-          elsewhere, elsewhere, symbolDownload, SymbolPackageHandler.download(symbols),
-          SymbolPackageHandler.status(symbols));
+          new PackageProxyHandler(feed, client, errors, config.limits().maxPackageSize(), backend.rateLimit(),
+              metrics),
+          new SymbolPushHandler(pipeline, parents, symbols, blobs, symbolLimit, clock, metrics),
+          elsewhere, elsewhere, symbolDownload, SymbolPackageHandler.download(symbols, blobs),
+          SymbolPackageHandler.status(symbols, blobs));
     }
     LocalFolderFeed feed = (LocalFolderFeed) packageFeed;
     return new Routes(
         new ServiceIndexHandler(baseUrl, base -> Future.succeededFuture(base + "/v3/flatcontainer/")),
         new PackagePushHandler(pipeline, feed, config.limits().maxPackageSize()),
-        new SymbolPushHandler(pipeline, feed, symbols, symbolLimit, clock, new PublishRequests(vertx), metrics),
+        new SymbolPushHandler(pipeline, feed, symbols, blobs, symbolLimit, clock, metrics),
         new FlatContainerIndexHandler(feed),
-        new NupkgDownloadHandler(feed), symbolDownload, SymbolPackageHandler.download(symbols),
-        SymbolPackageHandler.status(symbols));
+        new NupkgDownloadHandler(feed), symbolDownload, SymbolPackageHandler.download(symbols, blobs),
+        SymbolPackageHandler.status(symbols, blobs));
   }
 
   public int httpPort() {
@@ -224,7 +247,7 @@ public final class Gateway {
         .eventually(() -> Future.join(otherDeployments.stream().map(vertx::undeploy).toList()))
         .eventually(() -> {
           authority.stop();
-          return Future.succeededFuture();
+          return closeBackend(vertx, backend);
         })
         .mapEmpty();
   }

@@ -5,21 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.snupkg.gateway.testing.Multipart;
+import io.snupkg.gateway.testing.SlowPush;
 import io.snupkg.gateway.testing.TestPackages;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.HttpURLConnection;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -106,40 +103,8 @@ class ShutdownTest {
 
   /** A push as nuget.exe sends it (chunked multipart), spread over {@value #PIECES} pieces; returns the status line. */
   private static String slowPush(int port, String key, byte[] nupkg, CountDownLatch started) {
-    Multipart multipart = new Multipart();
-    byte[] body = multipart.wrap(nupkg);
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout(60_000);
-      OutputStream out = socket.getOutputStream();
-      out.write(("PUT /api/v2/package/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-NuGet-ApiKey: " + key
-          + "\r\nContent-Type: " + multipart.contentType() + "\r\nTransfer-Encoding: chunked\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      int piece = (body.length + PIECES - 1) / PIECES;
-      for (int offset = 0; offset < body.length; offset += piece) {
-        byte[] chunk = Arrays.copyOfRange(body, offset, Math.min(body.length, offset + piece));
-        out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.write(chunk);
-        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        if (offset == 0) {
-          started.countDown();
-        }
-        Thread.sleep(PIECE_PAUSE_MS);
-      }
-      out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      return statusLine(socket.getInputStream());
-    } catch (IOException | InterruptedException e) {
-      return "failed: " + e;
-    }
-  }
-
-  private static String statusLine(InputStream in) throws IOException {
-    StringBuilder line = new StringBuilder();
-    for (int c = in.read(); c != -1 && c != '\r'; c = in.read()) {
-      line.append((char) c);
-    }
-    return line.toString();
+    int piece = (new Multipart().wrap(nupkg).length + PIECES - 1) / PIECES;
+    return SlowPush.push(port, "/api/v2/package/", key, nupkg, piece, PIECE_PAUSE_MS, started::countDown);
   }
 
   private static int get(int port, String path) throws IOException {

@@ -2,6 +2,7 @@ package io.snupkg.gateway.config;
 
 import io.snupkg.gateway.config.GatewayConfig.Auth;
 import io.snupkg.gateway.config.GatewayConfig.AuthType;
+import io.snupkg.gateway.config.GatewayConfig.Database;
 import io.snupkg.gateway.config.GatewayConfig.Feed;
 import io.snupkg.gateway.config.GatewayConfig.FeedType;
 import io.snupkg.gateway.config.GatewayConfig.Http;
@@ -11,6 +12,7 @@ import io.snupkg.gateway.config.GatewayConfig.LogLevel;
 import io.snupkg.gateway.config.GatewayConfig.Logging;
 import io.snupkg.gateway.config.GatewayConfig.Management;
 import io.snupkg.gateway.config.GatewayConfig.RateLimit;
+import io.snupkg.gateway.config.GatewayConfig.S3;
 import io.snupkg.gateway.config.GatewayConfig.Shutdown;
 import io.snupkg.gateway.config.GatewayConfig.Storage;
 import io.snupkg.gateway.config.GatewayConfig.StorageType;
@@ -99,7 +101,18 @@ public final class ConfigLoader {
         duration("limits.drainTimeout", "30s"),
         size("limits.drainMaxBytes", "1GiB"));
     Storage storage = new Storage(
-        choice("storage.type", "filesystem", StorageType.class), Path.of(string("storage.path", "data")));
+        choice("storage.type", "filesystem", StorageType.class), Path.of(string("storage.path", "data")),
+        new S3(optionalUrl("storage.s3.endpoint"), string("storage.s3.region", "us-east-1"),
+            optional("storage.s3.bucket"), prefix("storage.s3.prefix"), bool("storage.s3.pathStyle", false),
+            optional("storage.s3.accessKey"), optional("storage.s3.secretKey"),
+            partSize("storage.s3.partSize", "16MiB"), bool("storage.s3.presignDownloads", false)),
+        duration("storage.orphanGrace", "1h"));
+    if (storage.orphanGrace().compareTo(Duration.ofMinutes(10)) < 0) {
+      // Shorter than an upload's claim on its record (5 minutes), a sweep could delete a blob about to be recorded.
+      throw new ConfigException("storage.orphanGrace: at least 10m");
+    }
+    Database database = new Database(optionalDatabaseUrl("database.url"), optional("database.password"),
+        intRange("database.poolSize", 8, 1, 1000));
     Auth auth = new Auth(
         choice("auth.type", "file", AuthType.class),
         Path.of(string("auth.file", "conf/api-keys.yaml")),
@@ -127,11 +140,15 @@ public final class ConfigLoader {
     Logging logging = new Logging(choice("logging.format", "text", LogFormat.class),
         choice("logging.level", "info", LogLevel.class));
     Symbols symbols = new Symbols(bool("symbols.requireChecksum", false),
-        bool("symbols.requirePdbChecksum", false), duration("symbols.publishDeadline", "1h"));
+        bool("symbols.requirePdbChecksum", false), duration("symbols.publishDeadline", "1h"),
+        duration("symbols.publishLease", "60s"), duration("symbols.publishPoll", "2s"));
+    if (symbols.publishLease().toMillis() < 1000 || symbols.publishPoll().toMillis() < 100) {
+      throw new ConfigException("symbols.publishLease: at least 1s (and symbols.publishPoll at least 100ms)");
+    }
 
     rejectUnknownKeys();
     GatewayConfig config =
-        new GatewayConfig(http, management, limits, storage, auth, feed, validation, shutdown, rateLimit, logging, symbols);
+        new GatewayConfig(http, management, limits, storage, database, auth, feed, validation, shutdown, rateLimit, logging, symbols);
     checkSupported(config);
     return config;
   }
@@ -164,6 +181,19 @@ public final class ConfigLoader {
         throw new ConfigException(key + ": cannot read " + file.get());
       }
     });
+    if (c.storage().type() == StorageType.S3) {
+      if (c.database().url().isEmpty()) {
+        throw new ConfigException("database.url: required when storage.type is 's3' (the records of every replica "
+            + "live in PostgreSQL)");
+      }
+      if (c.storage().s3().bucket().isEmpty()) {
+        throw new ConfigException("storage.s3.bucket: required when storage.type is 's3'");
+      }
+      if (c.storage().s3().accessKey().isPresent() != c.storage().s3().secretKey().isPresent()) {
+        throw new ConfigException("storage.s3.secretKey: storage.s3.accessKey and storage.s3.secretKey go together "
+            + "(or neither, for the AWS default credential chain)");
+      }
+    }
     if (c.http().port() != 0 && c.http().port() == c.management().port()) {
       throw new ConfigException("management.port: must differ from http.port (" + c.http().port() + ")");
     }
@@ -227,6 +257,46 @@ public final class ConfigLoader {
       }
       throw new IllegalArgumentException("'" + text + "' is not one of " + String.join(", ", names));
     }, def);
+  }
+
+  /** S3 needs parts of at least 5 MiB (but the last) and allows at most 5 GiB. */
+  private long partSize(String key, String def) {
+    long bytes = size(key, def);
+    if (bytes < 5L * 1024 * 1024 || bytes > 5L * 1024 * 1024 * 1024) {
+      throw new ConfigException(key + ": must be between 5MiB and 5GiB (S3's part size limits)");
+    }
+    return bytes;
+  }
+
+  /** A key prefix inside the bucket: no leading slash; a trailing one is added, so "a" and "a/" are the same. */
+  private String prefix(String key) {
+    String text = string(key, "");
+    String trimmed = text == null || text.equals("null") ? "" : text.trim().replaceAll("^/+", "");
+    if (!trimmed.matches("[A-Za-z0-9._/-]*") || trimmed.contains("//") || trimmed.contains("..")) {
+      throw new ConfigException(key + ": '" + text + "' may use only letters, digits and . _ - /");
+    }
+    return trimmed.isEmpty() || trimmed.endsWith("/") ? trimmed : trimmed + "/";
+  }
+
+  /** {@code postgresql://user@host:5432/db} (or {@code postgres://}); the password belongs in database.password. */
+  private Optional<String> optionalDatabaseUrl(String key) {
+    Optional<String> url = optional(key);
+    url.ifPresent(u -> {
+      URI uri;
+      try {
+        uri = new URI(u);
+      } catch (java.net.URISyntaxException e) {
+        throw new ConfigException(key + ": not a URL (expected postgresql://user@host:5432/db)");
+      }
+      if (!("postgresql".equals(uri.getScheme()) || "postgres".equals(uri.getScheme())) || uri.getHost() == null) {
+        throw new ConfigException(key + ": expected postgresql://user@host:5432/db");
+      }
+      if (uri.getUserInfo() != null && uri.getUserInfo().contains(":")) {
+        throw new ConfigException(key + ": put the password in database.password (SNUPKG_DATABASE_PASSWORD), "
+            + "not in the URL");
+      }
+    });
+    return url;
   }
 
   private Optional<String> optionalUrl(String key) {

@@ -13,6 +13,7 @@ public record GatewayConfig(
     Management management,
     Limits limits,
     Storage storage,
+    Database database,
     Auth auth,
     Feed feed,
     Validation validation,
@@ -33,9 +34,36 @@ public record GatewayConfig(
    */
   public record Limits(long maxSymbolPackageSize, long maxPackageSize, Duration drainTimeout, long drainMaxBytes) {}
 
-  public enum StorageType { FILESYSTEM }
+  public enum StorageType { FILESYSTEM, S3 }
 
-  public record Storage(StorageType type, Path path) {}
+  /**
+   * Where packages live. {@code filesystem}: everything under {@code path}. {@code s3}: blobs in the bucket of
+   * {@code s3}, records in the {@link Database}; {@code path} keeps only this replica's spool and work files, and a
+   * blob that no record names (a replica died between its upload and its commit) is deleted once it is older than
+   * {@code orphanGrace}.
+   */
+  public record Storage(StorageType type, Path path, S3 s3, Duration orphanGrace) {}
+
+  /**
+   * An S3-compatible bucket. {@code endpoint} empty means AWS; {@code pathStyle} for MinIO, S3Proxy and Ceph;
+   * credentials empty means the AWS default chain. Uploads above {@code partSize} go in parts of that size;
+   * {@code presignDownloads} answers downloads with a 302 to a presigned URL instead of streaming them.
+   */
+  public record S3(Optional<String> endpoint, String region, Optional<String> bucket, String prefix,
+      boolean pathStyle, Optional<String> accessKey, Optional<String> secretKey, long partSize,
+      boolean presignDownloads) {}
+
+  /**
+   * The PostgreSQL database of the records when several replicas share a bucket ({@code url} like
+   * {@code postgresql://user@host:5432/db}); {@code poolSize} connections per replica.
+   */
+  public record Database(Optional<String> url, Optional<String> password, int poolSize) {
+    @Override
+    public String toString() { // the password never goes to a log line
+      return "Database[url=" + url + ", password=" + (password.isPresent() ? "(set)" : "(none)") + ", poolSize="
+          + poolSize + "]";
+    }
+  }
 
   public enum AuthType { FILE, UPSTREAM }
 
@@ -84,7 +112,10 @@ public record GatewayConfig(
   /**
    * Symbol publishing and serving: {@code requireChecksum} makes downloads verify the debugger's SymbolChecksum
    * header; {@code requirePdbChecksum} refuses DLLs without a PdbChecksum entry (nuget.org's rule; older compilers
-   * and IL rewriters lack one); a push not published within {@code publishDeadline} fails.
+   * and IL rewriters lack one); a push not published within {@code publishDeadline} fails. With several replicas a
+   * publication is leased for {@code publishLease} (renewed while it runs; taken over by another replica once it
+   * expires), and each replica asks for work every {@code publishPoll}.
    */
-  public record Symbols(boolean requireChecksum, boolean requirePdbChecksum, Duration publishDeadline) {}
+  public record Symbols(boolean requireChecksum, boolean requirePdbChecksum, Duration publishDeadline,
+      Duration publishLease, Duration publishPoll) {}
 }

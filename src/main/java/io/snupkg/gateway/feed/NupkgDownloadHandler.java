@@ -2,16 +2,16 @@ package io.snupkg.gateway.feed;
 
 import io.snupkg.gateway.http.ErrorResponder;
 import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.storage.BlobDownload;
 import io.snupkg.gateway.validation.NuGetVersion;
 import io.snupkg.gateway.validation.PackageId;
 import io.vertx.core.Handler;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
 
 /**
  * {@code GET|HEAD /v3/flatcontainer/{id}/{version}/{id}.{version}.nupkg}: a nupkg of the local feed, streamed
- * from disk with sendFile. Any case and any equivalent version spelling is accepted.
+ * from the blob store (or redirected to it). Any case and any equivalent version spelling is accepted.
  */
 public final class NupkgDownloadHandler implements Handler<RoutingContext> {
   private final LocalFolderFeed feed;
@@ -30,6 +30,7 @@ public final class NupkgDownloadHandler implements Handler<RoutingContext> {
       ErrorResponder.send(ctx.response(), Rejection.notFound("No such package file"));
       return;
     }
+    String key = LocalFolderFeed.nupkgKey(id, version.get().normalized());
     feed.nupkg(id, version.get().normalized()).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
@@ -37,8 +38,7 @@ public final class NupkgDownloadHandler implements Handler<RoutingContext> {
         ErrorResponder.send(ctx.response(), Rejection.notFound(
             "No package with ID '" + id + "' and version '" + version.get() + "' in this feed"));
       } else {
-        ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream")
-            .sendFile(ar.result().get().toString());
+        BlobDownload.send(ctx, feed.blobs(), key, ar.result().get(), "application/octet-stream");
       }
     });
   }

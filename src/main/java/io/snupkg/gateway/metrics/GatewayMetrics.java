@@ -53,6 +53,20 @@ public interface GatewayMetrics {
 
   void symbolDownload(int status);
 
+  /**
+   * One request to the bucket ({@code storage.type: s3}).
+   *
+   * @param operation a bounded S3 operation name ({@code put}, {@code upload_part}, {@code get}, ...)
+   * @param result {@code ok}, {@code missing} (404) or {@code error}
+   */
+  void storageRequest(String operation, String result);
+
+  /**
+   * One call to the database: {@code kind} is {@code query} or {@code transaction}, {@code result} {@code ok} or
+   * {@code error} (a decision that refused a push is {@code ok}: the database answered).
+   */
+  void databaseCall(String kind, String result);
+
   /** Counts nothing: for collaborators built outside a running gateway. */
   GatewayMetrics NOOP = new GatewayMetrics() {
     private final Upload noUpload = new Upload() {
@@ -88,5 +102,11 @@ public interface GatewayMetrics {
 
     @Override
     public void symbolDownload(int status) {}
+
+    @Override
+    public void storageRequest(String operation, String result) {}
+
+    @Override
+    public void databaseCall(String kind, String result) {}
   };
 }

@@ -134,6 +134,18 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
         .description("SSQP symbol file requests, by HTTP status").register(registry).increment();
   }
 
+  @Override
+  public void storageRequest(String operation, String result) {
+    Counter.builder("snupkg.storage.requests").tag("operation", operation).tag("result", result)
+        .description("Requests to the S3 bucket, by operation and result").register(registry).increment();
+  }
+
+  @Override
+  public void databaseCall(String kind, String result) {
+    Counter.builder("snupkg.database.calls").tag("kind", kind).tag("result", result)
+        .description("Statements and transactions sent to PostgreSQL, by result").register(registry).increment();
+  }
+
   private Counter authLookups(AuthResult result, LookupSource source) {
     return Counter.builder("snupkg.auth.lookups").tag("result", label(result)).tag("source", label(source))
         .description("Key lookups against the auth service, by answer and by where the answer came from")

@@ -18,9 +18,9 @@ public final class Admission {
   public static final String API_KEY_HEADER = "X-NuGet-ApiKey";
 
   private final KeyAuthority authority;
-  private final PushRateLimit rateLimit;
+  private final RateLimiter rateLimit;
 
-  public Admission(KeyAuthority authority, PushRateLimit rateLimit) {
+  public Admission(KeyAuthority authority, RateLimiter rateLimit) {
     this.authority = authority;
     this.rateLimit = rateLimit;
   }
@@ -34,12 +34,8 @@ public final class Admission {
       return Future.failedFuture(early);
     }
     ApiKey key = ApiKey.of(request.getHeader(API_KEY_HEADER).trim());
-    return authority.admit(key).compose(principal -> {
-      // After the key check: an unknown key gets its 403, not a 429 that would tell it apart from a known one.
-      Rejection limited = rateLimit.take(key);
-      if (limited != null) {
-        return Future.failedFuture(limited);
-      }
+    // After the key check: an unknown key gets its 403, not a 429 that would tell it apart from a known one.
+    return authority.admit(key).compose(principal -> rateLimit.take(key).map(principal)).compose(principal -> {
       boolean expectsContinue = request.version() != HttpVersion.HTTP_1_0
           && "100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT));
       if (expectsContinue) {

@@ -46,11 +46,11 @@ public final class PackageProxyHandler implements Handler<RoutingContext> {
   private final HttpClient client;
   private final ErrorResponder errors;
   private final long limit;
-  private final PushRateLimit rateLimit;
+  private final RateLimiter rateLimit;
   private final GatewayMetrics metrics;
 
   public PackageProxyHandler(UpstreamFeed feed, HttpClient client, ErrorResponder errors, long limit,
-      PushRateLimit rateLimit, GatewayMetrics metrics) {
+      RateLimiter rateLimit, GatewayMetrics metrics) {
     this.feed = feed;
     this.rateLimit = rateLimit;
     this.metrics = metrics;
@@ -83,10 +83,8 @@ public final class PackageProxyHandler implements Handler<RoutingContext> {
   /** The feed checks the key itself; the gateway still refuses what the head shows and a key over its rate. */
   private Future<Void> admit(HttpServerRequest request) {
     Rejection early = Admission.headerCheck(request, limit, NOUN);
-    if (early == null) {
-      early = rateLimit.take(ApiKey.of(request.getHeader(Admission.API_KEY_HEADER).trim()));
-    }
-    return early == null ? Future.succeededFuture() : Future.failedFuture(early);
+    return early != null ? Future.failedFuture(early)
+        : rateLimit.take(ApiKey.of(request.getHeader(Admission.API_KEY_HEADER).trim()));
   }
 
   /** One push on its way upstream; lives on the request's event loop. Completes with the relayed status. */

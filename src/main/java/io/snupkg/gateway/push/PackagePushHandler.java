@@ -1,7 +1,6 @@
 package io.snupkg.gateway.push;
 
 import io.snupkg.gateway.feed.LocalFolderFeed;
-import io.snupkg.gateway.http.Rejection;
 import io.snupkg.gateway.validation.PackageInspector;
 import io.snupkg.gateway.validation.PackageManifest;
 import io.vertx.core.Future;
@@ -33,12 +32,6 @@ public final class PackagePushHandler implements Handler<RoutingContext> {
 
   private Future<Integer> decide(UploadPipeline.Upload upload) {
     PackageManifest m = upload.manifest();
-    return pipeline.exclusively(UploadPipeline.lockName("feed", m),
-        () -> feed.contains(m.id(), m.version()).compose(exists -> exists
-            ? Future.failedFuture(Rejection.conflict("A package with ID '" + m.id() + "' and version '" + m.version()
-                + "' already exists and cannot be modified."))
-            : pipeline.claimOwner(upload)
-                .compose(v -> feed.add(m.id(), m.version(), upload.body().path()))
-                .map(201)));
+    return feed.add(m.id(), m.version(), upload.subject(), !upload.ownsId(), upload.body().path()).map(201);
   }
 }

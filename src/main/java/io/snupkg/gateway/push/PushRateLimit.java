@@ -2,6 +2,7 @@ package io.snupkg.gateway.push;
 
 import io.snupkg.gateway.auth.ApiKey;
 import io.snupkg.gateway.http.Rejection;
+import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,12 +11,11 @@ import java.util.function.LongSupplier;
 /**
  * {@code rateLimit.pushesPerHour}: a token bucket per key, filled continuously at that rate and holding at most an
  * hour's pushes, so a CI burst passes and a runaway loop is held to the rate (nuget.org allows 350 an hour). Keys
- * are known by their SHA-256 only. Buckets live in this process: with several replicas each enforces the limit
- * for the pushes it receives.
+ * are known by their SHA-256 only. Buckets live in this process: the filesystem backend's, which runs one replica.
  *
  * <p>Hand-written rather than a library's (Bucket4j): twenty lines, and the gateway needs nothing else of one.
  */
-public final class PushRateLimit {
+public final class PushRateLimit implements RateLimiter {
   /** Beyond this many keys the least recently used bucket is forgotten (its key starts again with a full one). */
   static final int MAX_KEYS = 100_000;
   private static final long NANOS_PER_HOUR = Duration.ofHours(1).toNanos();
@@ -40,8 +40,14 @@ public final class PushRateLimit {
     long updated;
   }
 
+  @Override
+  public Future<Void> take(ApiKey key) {
+    Rejection limited = tryTake(key);
+    return limited == null ? Future.succeededFuture() : Future.failedFuture(limited);
+  }
+
   /** Takes one push from the key's bucket, or returns the 429 to answer (with when the next token arrives). */
-  public synchronized Rejection take(ApiKey key) {
+  synchronized Rejection tryTake(ApiKey key) {
     if (pushesPerHour <= 0) {
       return null;
     }

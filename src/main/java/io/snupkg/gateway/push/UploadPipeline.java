@@ -15,10 +15,8 @@ import io.snupkg.gateway.validation.ValidationClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * The steps every push shares, in DESIGN.md's order: admission before the body, streaming receive, validation
@@ -27,8 +25,6 @@ import java.util.function.Supplier;
  * the spool file removed on every path that did not commit it.
  */
 public final class UploadPipeline {
-  private static final long LOCK_TIMEOUT_MS = 30_000;
-
   private final Vertx vertx;
   private final Admission admission;
   private final BodyReceiver receiver;
@@ -57,7 +53,8 @@ public final class UploadPipeline {
   /**
    * A received, valid package from an admitted key that may push its id.
    *
-   * @param ownsId the subject owns the id already (or ids are owned upstream): nothing to claim
+   * @param ownsId the subject owns the id already (or ids are owned upstream): nothing to claim; else the commit
+   *     claims it, in the same decision
    */
   public record Upload(Admitted admitted, Received body, PackageManifest manifest, boolean ownsId) {
     public String subject() {
@@ -123,43 +120,6 @@ public final class UploadPipeline {
     return owners.get().owner(id).compose(owner -> owner.isEmpty() ? Future.succeededFuture(false)
         : owner.get().equals(subject) ? Future.succeededFuture(true)
         : Future.failedFuture(Rejection.forbidden()));
-  }
-
-  /**
-   * Claims the id for the pushing subject unless it owns it already (most pushes: a new version of a known id,
-   * so no write); fails with 403 if another subject won it meanwhile.
-   */
-  public Future<Void> claimOwner(Upload upload) {
-    if (upload.ownsId()) {
-      return Future.succeededFuture();
-    }
-    return owners.get().claim(upload.manifest().id(), upload.subject()).compose(owner ->
-        owner.equals(upload.subject()) ? Future.succeededFuture() : Future.failedFuture(Rejection.forbidden()));
-  }
-
-  /** The lock for one id and version; ids and versions compare case-insensitively. */
-  public static String lockName(String area, PackageManifest m) {
-    return lockName(area, m.id(), m.version());
-  }
-
-  public static String lockName(String area, String id, String normalizedVersion) {
-    return (area + "/" + id + "/" + normalizedVersion).toLowerCase(java.util.Locale.ROOT);
-  }
-
-  /** Serializes decisions on one id and version across event loops, with a bounded wait. */
-  public <T> Future<T> exclusively(String name, Supplier<Future<T>> block) {
-    return vertx.sharedData().getLocalLockWithTimeout(name, LOCK_TIMEOUT_MS)
-        .recover(err -> Future.failedFuture(Rejection.unavailable(
-            "Another push of the same package is still in progress; retry later", Duration.ofSeconds(5))))
-        .compose(lock -> {
-          Future<T> result;
-          try {
-            result = block.get();
-          } catch (RuntimeException e) {
-            result = Future.failedFuture(e);
-          }
-          return result.andThen(ar -> lock.release());
-        });
   }
 
   public SpoolArea spool() {

@@ -3,6 +3,7 @@ package io.snupkg.gateway.storage;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -20,7 +21,7 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 
 /**
- * {@link BlobStore} on a local directory. Atomicity comes from rename within one file system, durability from
+ * {@link BlobStore} on a local directory, and the small record files of the filesystem backend beside the blobs. Atomicity comes from rename within one file system, durability from
  * fsync of the file before the rename and of the directory after it. The work is plain java.nio on the worker
  * pool ({@code executeBlocking}, unordered), never on an event loop.
  */
@@ -61,7 +62,7 @@ public final class FileSystemBlobStore implements BlobStore {
     });
   }
 
-  @Override
+  /** Writes a small object (a record), replacing what was there. For the filesystem records only. */
   public Future<Void> putBytes(String key, Buffer data) {
     return blocking(() -> {
       Path target = resolve(key);
@@ -70,7 +71,7 @@ public final class FileSystemBlobStore implements BlobStore {
     });
   }
 
-  @Override
+  /** Writes a small object unless the key exists; {@code false} if it did. For the filesystem records only. */
   public Future<Boolean> putBytesIfAbsent(String key, Buffer data) {
     return blocking(() -> {
       Path target = resolve(key);
@@ -95,7 +96,7 @@ public final class FileSystemBlobStore implements BlobStore {
     return true;
   }
 
-  @Override
+  /** A small object (a record), or empty if there is none. For the filesystem records only. */
   public Future<Optional<Buffer>> getBytes(String key) {
     return blocking(() -> {
       try {
@@ -106,20 +107,60 @@ public final class FileSystemBlobStore implements BlobStore {
     });
   }
 
-  @Override
   public Future<Boolean> exists(String key) {
     return blocking(() -> Files.isRegularFile(resolve(key)));
   }
 
   @Override
-  public Future<Optional<Path>> file(String key) {
+  public Future<Optional<Blob>> stat(String key) {
     return blocking(() -> {
       Path p = resolve(key);
-      return Files.isRegularFile(p) ? Optional.of(p) : Optional.empty();
+      try {
+        java.nio.file.attribute.BasicFileAttributes a =
+            Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
+        // Size and modification time, as nginx makes its ETag: no hashing, and it changes with the bytes.
+        return a.isRegularFile() ? Optional.of(new Blob(a.size(), "\"" + Long.toHexString(a.size()) + "-"
+            + Long.toHexString(a.lastModifiedTime().toMillis()) + "\"")) : Optional.<Blob>empty();
+      } catch (NoSuchFileException e) {
+        return Optional.<Blob>empty();
+      }
+    });
+  }
+
+  /**
+   * A hard link when the target is on this file system (the publisher's work folder is): no copy per use. Stored
+   * files are never written in place, so the link cannot change under its reader.
+   */
+  @Override
+  public Future<Boolean> copyTo(String key, Path target) {
+    return blocking(() -> {
+      Path source = resolve(key);
+      try {
+        Files.createLink(target, source);
+      } catch (NoSuchFileException e) {
+        return false;
+      } catch (IOException | UnsupportedOperationException e) {
+        try {
+          Files.copy(source, target);
+        } catch (NoSuchFileException missing) {
+          return false;
+        }
+      }
+      return true;
     });
   }
 
   @Override
+  public Future<Void> send(String key, HttpServerResponse response, long offset, long length) {
+    return response.sendFile(resolve(key).toString(), offset, length);
+  }
+
+  @Override
+  public Optional<String> redirect(String key) {
+    return Optional.empty();
+  }
+
+  /** The names directly under a key prefix ({@code feed/lab.sample} gives the versions), sorted. */
   public Future<List<String>> children(String prefix) {
     return blocking(() -> {
       Path dir = resolve(prefix);
@@ -146,6 +187,17 @@ public final class FileSystemBlobStore implements BlobStore {
       Files.deleteIfExists(resolve(key));
       return null;
     });
+  }
+
+  @Override
+  public Future<Void> check() {
+    Path probe = root.resolve(".ready-probe");
+    return blocking(() -> {
+      Files.createDirectories(root);
+      Files.write(probe, new byte[] {'o', 'k'});
+      Files.delete(probe);
+      return (Void) null;
+    }).recover(err -> Future.failedFuture("storage " + root + " is not writable"));
   }
 
   private Path writeTemp(Path target, Buffer data) throws IOException {

@@ -9,14 +9,11 @@ import io.snupkg.gateway.validation.PdbChecksums;
 import io.snupkg.gateway.validation.PortablePdbReader;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.file.FileProps;
-import io.vertx.core.file.FileSystemException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
@@ -26,7 +23,7 @@ import java.util.regex.Pattern;
 /**
  * {@code GET|HEAD /download/symbols/{file}/{key}/{file}}: the Simple Symbol Query Protocol (nuget-protocol.md
  * §5.1), which debuggers and dotnet-symbol use to fetch a PDB by the key they build from a DLL. The PDB is a file
- * that the publisher wrote to the blob store under {@link SsqpKeys#storageKey}; it is streamed with sendFile, never read.
+ * that the publisher indexed ({@link SymbolIndex}) and stored as a blob; it is streamed from the store, never held.
  *
  * <p>Keys are case-insensitive (the spec says servers must compare so), so both are lowercased, as the publisher
  * writes them. Segments outside {@code [A-Za-z0-9._-]} (or with {@code ..}, or a leading dot) get 404, not 400:
@@ -35,7 +32,7 @@ import java.util.regex.Pattern;
  * before routing, so those never reach this handler and get the router's 404.
  *
  * <p>A file under a key never changes (the key names one build of one PDB), so the answer is cacheable for a year,
- * and the strong ETag (size and modification time, as nginx makes it) needs no hashing. A single byte range is
+ * and the strong ETag is the store's (size and modification time on disk, as nginx makes it; the bucket's own). A single byte range is
  * served as 206, because symbol clients and proxies resume large PDBs; several ranges get the whole file (allowed
  * by RFC 9110 and not worth multipart/byteranges). {@code SymbolChecksum} is not checked yet: when it is, the check
  * belongs in {@link #answer} after the lookup (404 on a mismatch, as nuget-protocol.md §5.1 suggests).
@@ -46,7 +43,9 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
 
   static final String SYMBOL_CHECKSUM = "SymbolChecksum";
 
-  private final BlobStore store;
+  private final SymbolIndex index;
+  private final BlobStore blobs;
+  private final Path workDir;
   private final boolean requireChecksum;
   private final GatewayMetrics metrics;
 
@@ -56,9 +55,12 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
    *     with its id zeroed (404 otherwise), so that only someone holding the DLL gets its PDB (GitLab's model for
    *     debuggers that cannot send tokens)
    */
-  public SymbolDownloadHandler(BlobStore store, boolean requireChecksum, GatewayMetrics metrics) {
+  public SymbolDownloadHandler(SymbolIndex index, BlobStore blobs, Path workDir, boolean requireChecksum,
+      GatewayMetrics metrics) {
     this.metrics = metrics;
-    this.store = store;
+    this.index = index;
+    this.blobs = blobs;
+    this.workDir = workDir;
     this.requireChecksum = requireChecksum;
   }
 
@@ -80,33 +82,31 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
     }
     String lowerFile = file.toLowerCase(Locale.ROOT);
     String lowerKey = key.toLowerCase(Locale.ROOT);
-    store.file(SsqpKeys.storageKey(file, key))
-        .compose(found -> found.isEmpty() ? Future.succeededFuture(Optional.<Stored>empty())
-            : ctx.vertx().fileSystem().props(found.get().toString()).map(p -> Optional.of(new Stored(found.get(), p))))
-        .onComplete(ar -> {
-          if (ctx.response().closed()) {
-            return;
-          }
-          if (ar.succeeded() && ar.result().isPresent()) {
-            checksum(ctx, ar.result().get().path()).onComplete(ok -> {
-              if (ok.succeeded()) {
-                answer(ctx, ar.result().get());
-              } else {
-                ErrorResponder.send(ctx.response(), ok.cause() instanceof Rejection r ? r : Rejection.notFound(
-                    "No symbol file " + lowerFile + " with key " + lowerKey + " is stored"));
-              }
-            });
-          } else if (ar.succeeded() || isMissing(ar.cause())) {
-            ErrorResponder.send(ctx.response(), Rejection.notFound(
-                "No symbol file " + lowerFile + " with key " + lowerKey + " is stored"));
+    index.find(file, key).onComplete(ar -> {
+      if (ctx.response().closed()) {
+        return;
+      }
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+      } else if (ar.result().isEmpty()) {
+        ErrorResponder.send(ctx.response(), Rejection.notFound(
+            "No symbol file " + lowerFile + " with key " + lowerKey + " is stored"));
+      } else {
+        SymbolIndex.Entry entry = ar.result().get();
+        checksum(ctx, entry.blobKey()).onComplete(ok -> {
+          if (ok.succeeded()) {
+            answer(ctx, entry);
           } else {
-            ctx.fail(ar.cause());
+            ErrorResponder.send(ctx.response(), ok.cause() instanceof Rejection r ? r : Rejection.notFound(
+                "No symbol file " + lowerFile + " with key " + lowerKey + " is stored"));
           }
         });
+      }
+    });
   }
 
   /** With {@code requireChecksum}: succeeds when the request's SymbolChecksum names this PDB. */
-  private Future<Void> checksum(RoutingContext ctx, Path pdb) {
+  private Future<Void> checksum(RoutingContext ctx, String blobKey) {
     if (!requireChecksum) {
       return Future.succeededFuture();
     }
@@ -115,47 +115,43 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
       return Future.failedFuture(Rejection.forbiddenWith("This symbol server requires the SymbolChecksum header "
           + "that debuggers send for DLLs with a PdbChecksum entry"));
     }
-    // Hashing reads the whole PDB: off the event loop.
-    return ctx.vertx().<Boolean>executeBlocking(() -> {
-      PortablePdbReader.PdbId id;
-      try (java.io.InputStream in = java.nio.file.Files.newInputStream(pdb)) {
-        id = PortablePdbReader.read(in, pdb.getFileName().toString(), java.nio.file.Files.size(pdb));
-      }
-      for (String entry : header.split(";")) {
-        int colon = entry.indexOf(':');
-        if (colon > 0) {
-          Optional<byte[]> hash = PdbChecksums.hash(pdb, id.idOffset(), entry.substring(0, colon).trim());
-          if (hash.isPresent() && java.util.HexFormat.of().formatHex(hash.get())
-              .equalsIgnoreCase(entry.substring(colon + 1).trim())) {
-            return true;
-          }
+    // Hashing reads the whole PDB, so it needs a local file (a hard link on one machine) and a worker thread.
+    Path pdb = workDir.resolve("checksum-" + java.util.UUID.randomUUID() + ".pdb");
+    return blobs.copyTo(blobKey, pdb)
+        .compose(found -> ctx.vertx().<Boolean>executeBlocking(() -> found && matches(pdb, header), false))
+        .eventually(() -> ctx.vertx().executeBlocking(() -> java.nio.file.Files.deleteIfExists(pdb), false))
+        .compose(match -> match ? Future.succeededFuture() : Future.failedFuture(Rejection.notFound(
+            "No symbol file with this SymbolChecksum is stored")));
+  }
+
+  private static boolean matches(Path pdb, String header) throws Exception {
+    PortablePdbReader.PdbId id;
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(pdb)) {
+      id = PortablePdbReader.read(in, pdb.getFileName().toString(), java.nio.file.Files.size(pdb));
+    }
+    for (String entry : header.split(";")) {
+      int colon = entry.indexOf(':');
+      if (colon > 0) {
+        Optional<byte[]> hash = PdbChecksums.hash(pdb, id.idOffset(), entry.substring(0, colon).trim());
+        if (hash.isPresent() && java.util.HexFormat.of().formatHex(hash.get())
+            .equalsIgnoreCase(entry.substring(colon + 1).trim())) {
+          return true;
         }
       }
-      return false;
-    }, false).compose(match -> match ? Future.succeededFuture() : Future.failedFuture(Rejection.notFound(
-        "No symbol file with this SymbolChecksum is stored")));
-  }
-
-  /** A stored PDB as found: where it is, its size and its modification time (for the ETag). */
-  private record Stored(Path path, long size, long modified) {
-    Stored(Path path, FileProps props) {
-      this(path, props.size(), props.lastModifiedTime());
     }
-
-    String etag() {
-      return "\"" + Long.toHexString(size) + "-" + Long.toHexString(modified) + "\"";
-    }
+    return false;
   }
 
-  /** A file removed between the lookup and the stat, which no publisher does today, is still just unknown. */
-  private static boolean isMissing(Throwable err) {
-    return err instanceof FileSystemException && err.getCause() instanceof NoSuchFileException;
-  }
-
-  private static void answer(RoutingContext ctx, Stored pdb) {
+  private void answer(RoutingContext ctx, SymbolIndex.Entry pdb) {
     HttpServerRequest req = ctx.request();
     HttpServerResponse resp = ctx.response();
-    String etag = pdb.etag();
+    Optional<String> redirect = blobs.redirect(pdb.blobKey());
+    if (redirect.isPresent()) { // the bucket answers the range and conditional requests itself
+      resp.setStatusCode(302).putHeader(HttpHeaders.LOCATION, redirect.get()).end();
+      return;
+    }
+    long size = pdb.blob().size();
+    String etag = pdb.blob().etag();
     resp.putHeader(HttpHeaders.ETAG, etag)
         .putHeader(HttpHeaders.CACHE_CONTROL, CACHE_CONTROL)
         .putHeader(HttpHeaders.ACCEPT_RANGES, "bytes");
@@ -165,12 +161,12 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
     }
     // RFC 9110 §14.2: range handling is defined for GET only; a HEAD describes the whole file.
     boolean ranged = req.method() == HttpMethod.GET && ifRangeHolds(req.getHeader("If-Range"), etag);
-    Optional<ByteRange> range = ranged ? ByteRange.select(req.getHeader("Range"), pdb.size())
-        : Optional.of(ByteRange.whole(pdb.size()));
+    Optional<ByteRange> range = ranged ? ByteRange.select(req.getHeader("Range"), size)
+        : Optional.of(ByteRange.whole(size));
     if (range.isEmpty()) {
       resp.setStatusCode(416)
-          .setStatusMessage(ReasonPhrase.of("Range not satisfiable: the file is " + pdb.size() + " bytes"))
-          .putHeader(HttpHeaders.CONTENT_RANGE, "bytes */" + pdb.size())
+          .setStatusMessage(ReasonPhrase.of("Range not satisfiable: the file is " + size + " bytes"))
+          .putHeader(HttpHeaders.CONTENT_RANGE, "bytes */" + size)
           .end();
       return;
     }
@@ -178,14 +174,14 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
     resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
     if (r.partial()) {
       resp.setStatusCode(206).putHeader(HttpHeaders.CONTENT_RANGE,
-          "bytes " + r.first() + "-" + r.last() + "/" + pdb.size());
+          "bytes " + r.first() + "-" + r.last() + "/" + size);
     }
     if (req.method() == HttpMethod.HEAD) {
       // Vert.x leaves Content-Length to the handler on HEAD, and sendFile would put the file on the wire.
       resp.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(r.length())).end();
       return;
     }
-    resp.sendFile(pdb.path().toString(), r.first(), r.length()).onFailure(err -> {
+    blobs.send(pdb.blobKey(), resp, r.first(), r.length()).onFailure(err -> {
       if (!resp.headWritten()) {
         ctx.fail(err);
       } // else the client went away mid-file; the connection is gone and there is nobody to tell

@@ -2,15 +2,16 @@ package io.snupkg.gateway.symbols;
 
 import io.snupkg.gateway.http.ErrorResponder;
 import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.storage.BlobDownload;
+import io.snupkg.gateway.storage.BlobStore;
 import io.snupkg.gateway.storage.SymbolPackageRecord;
-import io.snupkg.gateway.storage.SymbolPackageStore;
+import io.snupkg.gateway.storage.SymbolPushRule;
+import io.snupkg.gateway.storage.SymbolRecords;
 import io.snupkg.gateway.validation.NuGetVersion;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -19,20 +20,22 @@ import java.util.Optional;
  * symbols to be published. The version is normalized and the id compared case-insensitively, as for pushes.
  */
 public final class SymbolPackageHandler implements Handler<RoutingContext> {
-  private final SymbolPackageStore symbols;
+  private final SymbolRecords symbols;
+  private final BlobStore blobs;
   private final boolean status;
 
-  private SymbolPackageHandler(SymbolPackageStore symbols, boolean status) {
+  private SymbolPackageHandler(SymbolRecords symbols, BlobStore blobs, boolean status) {
     this.symbols = symbols;
+    this.blobs = blobs;
     this.status = status;
   }
 
-  public static SymbolPackageHandler download(SymbolPackageStore symbols) {
-    return new SymbolPackageHandler(symbols, false);
+  public static SymbolPackageHandler download(SymbolRecords symbols, BlobStore blobs) {
+    return new SymbolPackageHandler(symbols, blobs, false);
   }
 
-  public static SymbolPackageHandler status(SymbolPackageStore symbols) {
-    return new SymbolPackageHandler(symbols, true);
+  public static SymbolPackageHandler status(SymbolRecords symbols, BlobStore blobs) {
+    return new SymbolPackageHandler(symbols, blobs, true);
   }
 
   @Override
@@ -61,19 +64,16 @@ public final class SymbolPackageHandler implements Handler<RoutingContext> {
           + " is not published (state: " + record.status().getString("state") + ")"));
     }
     String sha512 = record.available().get().sha512();
-    return symbols.snupkg(record.id(), record.version(), sha512).compose(file -> {
-      if (file.isEmpty()) {
+    String key = SymbolPushRule.snupkgKey(record.id(), record.version(), sha512);
+    return blobs.stat(key).compose(blob -> {
+      if (blob.isEmpty()) {
         return Future.failedFuture(Rejection.notFound("The symbol package file is missing"));
       }
-      Path path = file.get();
-      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream")
-          .putHeader(HttpHeaders.ETAG, "\"" + sha512.substring(0, 32) + "\"")
+      ctx.response().putHeader(HttpHeaders.ETAG, "\"" + sha512.substring(0, 32) + "\"")
           .putHeader("Content-Disposition", "attachment; filename=\"" + record.id() + "." + record.version()
               + ".snupkg\"");
-      return ctx.request().method() == HttpMethod.HEAD
-          ? ctx.vertx().fileSystem().props(path.toString()).compose(p -> ctx.response()
-              .putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(p.size())).end())
-          : ctx.response().sendFile(path.toString());
+      BlobDownload.send(ctx, blobs, key, blob.get(), "application/octet-stream");
+      return Future.succeededFuture();
     });
   }
 }

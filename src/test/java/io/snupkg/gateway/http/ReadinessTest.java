@@ -29,7 +29,7 @@ class ReadinessTest {
 
   @Test
   void storageThatCannotBeWrittenIsNotReady(@TempDir Path dir) throws Exception {
-    try (GatewayFixture gw = GatewayFixture.builder(dir).key("ci", "*").start()) {
+    try (GatewayFixture gw = GatewayFixture.builder(dir).filesystem().key("ci", "*").start()) {
       assertEquals("UP", ready(gw, 200).getString("storage"));
       // Root ignores permissions, but no one can write a file where a directory is.
       Files.createDirectories(dir.resolve("data/.ready-probe/blocked"));
@@ -40,7 +40,7 @@ class ReadinessTest {
   @Test
   void inProxyModeAnOpenBreakerOrAnUnreachableFeedIsNotReady(@TempDir Path dir) throws Exception {
     try (ProxyStand stand = new ProxyStand();
-        GatewayFixture gw = stand.gateway(dir).yaml("auth", "breakerFailures: 1").yaml("auth", "breakerReset: 30s")
+        GatewayFixture gw = stand.gateway(dir).filesystem().yaml("auth", "breakerFailures: 1").yaml("auth", "breakerReset: 30s")
             .start();
         Http http = new Http(gw.vertx, gw.port())) {
       JsonObject up = ready(gw, 200);

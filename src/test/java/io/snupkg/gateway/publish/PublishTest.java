@@ -55,7 +55,9 @@ class PublishTest {
       String upper = "/download/symbols/" + (ssqp(id, build).substring("/download/symbols/".length())
           .toUpperCase(Locale.ROOT));
       assertEquals(200, http.get(upper).status(), "keys and file names are case-insensitive: " + upper);
-      assertArrayEquals(snupkg, http.get("/api/v2/symbolpackage/pub.lib/1.0.0").bytes().getBytes());
+      Reply download = http.get("/api/v2/symbolpackage/pub.lib/1.0.0");
+      assertEquals(200, download.status(), download.toString());
+      assertArrayEquals(snupkg, download.bytes().getBytes());
 
       UUID otherBuild = UUID.randomUUID();
       assertEquals(201, http.push(SYMBOLS, gw.key("ci"), TestPackages.snupkg(id, "1.0.0", otherBuild)).status());

@@ -19,35 +19,35 @@ class PushRateLimitTest {
   void aFullBucketPassesABurstThenRefillsAtTheRate() {
     PushRateLimit limit = new PushRateLimit(360, now::get); // one every 10 s
     for (int i = 0; i < 360; i++) {
-      assertNull(limit.take(key), "push " + i);
+      assertNull(limit.tryTake(key), "push " + i);
     }
-    Rejection r = limit.take(key);
+    Rejection r = limit.tryTake(key);
     assertNotNull(r);
     assertEquals(429, r.status());
     assertEquals(Duration.ofSeconds(10), r.retryAfter().orElseThrow()); // when the next token is whole
     advance(Duration.ofSeconds(9));
-    assertNotNull(limit.take(key), "not yet a whole token");
+    assertNotNull(limit.tryTake(key), "not yet a whole token");
     advance(Duration.ofSeconds(1));
-    assertNull(limit.take(key), "a token after 10 s");
-    assertNotNull(limit.take(key));
+    assertNull(limit.tryTake(key), "a token after 10 s");
+    assertNotNull(limit.tryTake(key));
   }
 
   @Test
   void theBucketHoldsAtMostAnHoursPushesAndKeysAreApart() {
     PushRateLimit limit = new PushRateLimit(2, now::get);
-    assertNull(limit.take(key));
+    assertNull(limit.tryTake(key));
     advance(Duration.ofDays(3)); // idle for long: still only two
-    assertNull(limit.take(key));
-    assertNull(limit.take(key));
-    assertNotNull(limit.take(key));
-    assertNull(limit.take(ApiKey.of("key-b")), "another key has its own bucket");
+    assertNull(limit.tryTake(key));
+    assertNull(limit.tryTake(key));
+    assertNotNull(limit.tryTake(key));
+    assertNull(limit.tryTake(ApiKey.of("key-b")), "another key has its own bucket");
   }
 
   @Test
   void zeroTurnsTheLimitOff() {
     PushRateLimit limit = new PushRateLimit(0, now::get);
     for (int i = 0; i < 10_000; i++) {
-      assertNull(limit.take(key));
+      assertNull(limit.tryTake(key));
     }
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.snupkg.gateway.feed.FileFeedIndex;
 import io.snupkg.gateway.feed.LocalFolderFeed;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -82,14 +83,19 @@ class FileSystemBlobStoreTest {
 
   @Test
   void theLocalFeedHandsOutTheStoredNupkgWithoutChangingIt() throws Exception {
-    LocalFolderFeed feed = new LocalFolderFeed(vertx, store);
-    await(feed.add("Lab.Sample", "1.0.0", file("nupkg bytes")));
+    FileOwners owners = new FileOwners(store);
+    LocalFolderFeed feed = new LocalFolderFeed(store, new FileFeedIndex(vertx, store, owners));
+    await(feed.add("Lab.Sample", "1.0.0", "alice", true, file("nupkg bytes")));
     Path target = work.resolve("parent.nupkg");
     await(feed.download("lab.sample", "1.0.0", target));
     assertArrayEquals("nupkg bytes".getBytes(StandardCharsets.UTF_8), Files.readAllBytes(target));
 
     Files.delete(target); // the publisher removes its work folder: the feed keeps its copy
-    assertEquals("nupkg bytes", Files.readString(await(feed.nupkg("Lab.Sample", "1.0.0")).orElseThrow()));
+    assertEquals("nupkg bytes".length(), await(feed.nupkg("Lab.Sample", "1.0.0")).orElseThrow().size());
+    Path again = work.resolve("again.nupkg");
+    await(feed.download("Lab.Sample", "1.0.0", again));
+    assertEquals("nupkg bytes", Files.readString(again));
+    assertEquals("alice", await(owners.owner("lab.sample")).orElseThrow(), "the first push claimed the id");
   }
 
   private Path file(String content) throws Exception {

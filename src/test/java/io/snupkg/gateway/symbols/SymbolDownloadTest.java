@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The SSQP route against the real gateway: PDBs are placed where the publisher writes them
- * ({@code data/ssqp/{file}/{key}/{file}}, lowercase) and fetched as a symbol client would, with the conditional and
+ * ({@code ssqp/{file}/{key}/{file}}, lowercase, and indexed) and fetched as a symbol client would, with the conditional and
  * range requests of a caching proxy or a resuming download. Headers are part of every assertion, so the requests
  * go through Vert.x's client directly (the shared {@code Http} helper sends no custom headers).
  */
@@ -76,9 +76,7 @@ class SymbolDownloadTest {
   }
 
   private void place(String file, String key, byte[] bytes) throws IOException {
-    Path p = gw.dir.resolve("data/ssqp/" + file + "/" + key + "/" + file);
-    Files.createDirectories(p.getParent());
-    Files.write(p, bytes);
+    gw.placeSymbol(file, key, bytes);
   }
 
   /** One request; {@code headers} are name, value pairs. */

@@ -31,12 +31,15 @@ public final class GatewayFixture implements AutoCloseable {
   public final Gateway gateway;
   public final Path dir;
   public final Map<String, String> keys;
+  /** The bucket and database of the shared backend, or null on the filesystem backend. */
+  public final SharedStores shared;
 
-  private GatewayFixture(Vertx vertx, Gateway gateway, Path dir, Map<String, String> keys) {
+  private GatewayFixture(Vertx vertx, Gateway gateway, Path dir, Map<String, String> keys, SharedStores shared) {
     this.vertx = vertx;
     this.gateway = gateway;
     this.dir = dir;
     this.keys = keys;
+    this.shared = shared;
   }
 
   public static Builder builder(Path dir) {
@@ -48,9 +51,26 @@ public final class GatewayFixture implements AutoCloseable {
     private final List<String> yaml = new ArrayList<>();
     private final Map<String, String[]> keySpecs = new LinkedHashMap<>();
     private final Map<String, Instant> expiries = new LinkedHashMap<>();
+    private SharedStores shared;
+    private boolean filesystem;
 
     private Builder(Path dir) {
       this.dir = dir;
+    }
+
+    /**
+     * On the shared backend (S3 + PostgreSQL) with these stores. Without this call, gateways run on the filesystem,
+     * or on {@link SharedStores#of} their directory when the tests run with {@code -Dsnupkg.test.backend=shared}.
+     */
+    public Builder shared(SharedStores stores) {
+      this.shared = stores;
+      return this;
+    }
+
+    /** On the filesystem backend whatever the tests run with: for tests of that backend itself. */
+    public Builder filesystem() {
+      this.filesystem = true;
+      return this;
     }
 
     /** A YAML line under a section, e.g. {@code yaml("limits", "maxSymbolPackageSize: 1MiB")}. */
@@ -87,6 +107,12 @@ public final class GatewayFixture implements AutoCloseable {
         sections.computeIfAbsent("management", s -> new ArrayList<>()).addAll(List.of("host: 127.0.0.1", "port: 0"));
         sections.computeIfAbsent("storage", s -> new ArrayList<>()).add("path: " + dir.resolve("data"));
         sections.computeIfAbsent("auth", s -> new ArrayList<>()).add("file: " + keyFile);
+        SharedStores stores = filesystem ? null : shared != null ? shared
+            : SharedStores.DEFAULT ? SharedStores.of(dir) : null;
+        if (stores != null) {
+          stores.yaml().forEach((section, lines) -> sections.computeIfAbsent(section, s -> new ArrayList<>())
+              .addAll(lines));
+        }
         for (String entry : yaml) {
           String[] parts = entry.split(":\n  ", 2);
           sections.computeIfAbsent(parts[0], s -> new ArrayList<>()).add(parts[1]);
@@ -100,7 +126,7 @@ public final class GatewayFixture implements AutoCloseable {
         PrometheusMeterRegistry registry = Prometheus.registry();
         Vertx vertx = Prometheus.vertx(registry);
         Gateway gateway = Gateway.start(vertx, config, Clock.systemUTC(), registry).await(30, TimeUnit.SECONDS);
-        return new GatewayFixture(vertx, gateway, dir, keys);
+        return new GatewayFixture(vertx, gateway, dir, keys, stores);
       } catch (Exception e) {
         throw new IllegalStateException("gateway did not start", e);
       }
@@ -123,6 +149,23 @@ public final class GatewayFixture implements AutoCloseable {
     return baseUrl() + "/v3/index.json";
   }
 
+  /**
+   * Puts a PDB where the publisher would have indexed it (for tests of the SSQP route alone): a file under
+   * {@code data/ssqp/} on the filesystem backend, an object and its {@code ssqp_entry} row on the shared one.
+   */
+  public void placeSymbol(String file, String key, byte[] bytes) throws IOException {
+    String blobKey = "ssqp/" + file + "/" + key + "/" + file;
+    if (shared == null) {
+      Path p = dir.resolve("data").resolve(blobKey);
+      Files.createDirectories(p.getParent());
+      Files.write(p, bytes);
+      return;
+    }
+    String etag = shared.server.put(shared.bucket, blobKey, bytes);
+    shared.postgres.psql(shared.database, "INSERT INTO ssqp_entry (file_name, key, blob_key, size, etag) VALUES ('"
+        + file + "', '" + key + "', '" + blobKey + "', " + bytes.length + ", '" + etag.replace("'", "") + "')");
+  }
+
   /** Files in the upload spool: must be empty whenever no upload is in flight. */
   public List<Path> spoolFiles() {
     return files(dir.resolve("data/spool"));
@@ -133,6 +176,9 @@ public final class GatewayFixture implements AutoCloseable {
    * SSQP index, a record being replaced), which would make a before/after comparison depend on timing.
    */
   public List<Path> storedFiles() {
+    if (shared != null) {
+      return shared.stored();
+    }
     List<Path> background = List.of(dir.resolve("data/spool"), dir.resolve("data/work"), dir.resolve("data/ssqp"));
     return files(dir.resolve("data")).stream().filter(p -> background.stream().noneMatch(p::startsWith))
         .filter(p -> !(p.getFileName().toString().startsWith(".") && p.toString().endsWith(".tmp"))) // mid-rename
@@ -153,6 +199,17 @@ public final class GatewayFixture implements AutoCloseable {
    * {@link #storedFiles()} that follows sees a quiet store.
    */
   private void awaitObsoleteSnupkgsDeleted(String id, String version) {
+    if (shared != null) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!shared.recordedSnupkgs(id, version).containsAll(shared.snupkgs(id, version))) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError(id + " " + version + ": obsolete snupkgs not deleted within 30 s: "
+              + shared.snupkgs(id, version) + " kept " + shared.recordedSnupkgs(id, version));
+        }
+        sleep(50);
+      }
+      return;
+    }
     Path folder = dir.resolve("data/symbols").resolve(id.toLowerCase(java.util.Locale.ROOT)).resolve(version);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     List<String> stored = List.of();
