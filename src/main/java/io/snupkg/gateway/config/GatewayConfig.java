@@ -51,7 +51,15 @@ public record GatewayConfig(
    */
   public record S3(Optional<String> endpoint, String region, Optional<String> bucket, String prefix,
       boolean pathStyle, Optional<String> accessKey, Optional<String> secretKey, long partSize,
-      boolean presignDownloads) {}
+      boolean presignDownloads) {
+    @Override
+    public String toString() { // the secret key never goes to a log line
+      return "S3[endpoint=" + endpoint + ", region=" + region + ", bucket=" + bucket + ", prefix=" + prefix
+          + ", pathStyle=" + pathStyle + ", accessKey=" + accessKey + ", secretKey="
+          + (secretKey.isPresent() ? "(set)" : "(none)") + ", partSize=" + partSize + ", presignDownloads="
+          + presignDownloads + "]";
+    }
+  }
 
   /**
    * The PostgreSQL database of the records when several replicas share a bucket ({@code url} like

@@ -2,6 +2,7 @@ package io.snupkg.gateway.feed;
 
 import io.snupkg.gateway.http.ErrorResponder;
 import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.storage.BlobDownload;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
@@ -21,7 +22,7 @@ public final class FlatContainerIndexHandler implements Handler<RoutingContext> 
     String id = ctx.pathParam("id");
     feed.versions(id).onComplete(ar -> {
       if (ar.failed()) {
-        ctx.fail(ar.cause());
+        BlobDownload.failed(ctx, ar.cause());
       } else if (ar.result().isEmpty()) {
         ErrorResponder.send(ctx.response(), Rejection.notFound("No package with ID '" + id + "' in this feed"));
       } else {

@@ -33,7 +33,7 @@ public final class NupkgDownloadHandler implements Handler<RoutingContext> {
     String key = LocalFolderFeed.nupkgKey(id, version.get().normalized());
     feed.nupkg(id, version.get().normalized()).onComplete(ar -> {
       if (ar.failed()) {
-        ctx.fail(ar.cause());
+        BlobDownload.failed(ctx, ar.cause());
       } else if (ar.result().isEmpty()) {
         ErrorResponder.send(ctx.response(), Rejection.notFound(
             "No package with ID '" + id + "' and version '" + version.get() + "' in this feed"));

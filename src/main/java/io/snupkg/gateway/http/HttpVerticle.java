@@ -86,6 +86,10 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(404, ctx -> reject(ctx, Rejection.notFound("No such resource: " + ctx.request().path())));
     router.errorHandler(405, ctx -> reject(ctx, Rejection.methodNotAllowed(ctx.request().method().name())));
     router.errorHandler(500, ctx -> {
+      if (ctx.failure() instanceof Rejection r) { // a dependency's answer (the database is down, say): not a bug
+        reject(ctx, r);
+        return;
+      }
       LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
       reject(ctx, Rejection.internal());
     });

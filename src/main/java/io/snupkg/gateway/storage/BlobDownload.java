@@ -1,9 +1,13 @@
 package io.snupkg.gateway.storage;
 
+import io.snupkg.gateway.http.Rejection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
+import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import org.slf4j.LoggerFactory;
 
 /**
  * Answers a download of a whole stored blob: a 302 to the store itself where it presigns URLs, else the bytes
@@ -28,10 +32,26 @@ public final class BlobDownload {
       resp.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(blob.size())).end();
       return;
     }
-    blobs.send(key, resp, 0, blob.size()).onFailure(err -> {
-      if (!resp.headWritten()) {
-        ctx.fail(err);
-      } // else the client or the store went away mid-body; the connection is closed and there is nobody to tell
-    });
+    blobs.send(key, resp, 0, blob.size()).onFailure(err -> failed(ctx, err));
+  }
+
+  /**
+   * A download the store could not serve: before any byte, the client gets 404 (the object is gone) or 503 (the
+   * store failed), never a 500; once bytes are out, the connection is closed and there is nobody to tell.
+   */
+  public static void failed(RoutingContext ctx, Throwable err) {
+    if (ctx.response().headWritten()) {
+      return;
+    }
+    if (err instanceof Rejection) {
+      ctx.fail(err);
+    } else if (err instanceof NoSuchFileException
+        || err instanceof io.vertx.core.file.FileSystemException && err.getCause() instanceof NoSuchFileException) {
+      ctx.fail(Rejection.notFound("The stored file is missing"));
+    } else {
+      LoggerFactory.getLogger(BlobDownload.class).warn("{} {}: the store failed: {}", ctx.request().method(),
+          ctx.request().path(), err.getMessage());
+      ctx.fail(Rejection.unavailable("Storage is unavailable; retry later", Duration.ofSeconds(5)));
+    }
   }
 }

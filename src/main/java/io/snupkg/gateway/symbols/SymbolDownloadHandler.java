@@ -4,6 +4,7 @@ import io.snupkg.gateway.http.ErrorResponder;
 import io.snupkg.gateway.http.ReasonPhrase;
 import io.snupkg.gateway.http.Rejection;
 import io.snupkg.gateway.metrics.GatewayMetrics;
+import io.snupkg.gateway.storage.BlobDownload;
 import io.snupkg.gateway.storage.BlobStore;
 import io.snupkg.gateway.validation.PdbChecksums;
 import io.snupkg.gateway.validation.PortablePdbReader;
@@ -87,7 +88,7 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
         return;
       }
       if (ar.failed()) {
-        ctx.fail(ar.cause());
+        BlobDownload.failed(ctx, ar.cause());
       } else if (ar.result().isEmpty()) {
         ErrorResponder.send(ctx.response(), Rejection.notFound(
             "No symbol file " + lowerFile + " with key " + lowerKey + " is stored"));
@@ -181,11 +182,7 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
       resp.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(r.length())).end();
       return;
     }
-    blobs.send(pdb.blobKey(), resp, r.first(), r.length()).onFailure(err -> {
-      if (!resp.headWritten()) {
-        ctx.fail(err);
-      } // else the client went away mid-file; the connection is gone and there is nobody to tell
-    });
+    blobs.send(pdb.blobKey(), resp, r.first(), r.length()).onFailure(err -> BlobDownload.failed(ctx, err));
   }
 
   /** {@code If-None-Match} uses the weak comparison (RFC 9110 §13.1.2): a {@code W/} prefix is ignored. */

@@ -68,6 +68,43 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theSharedBackendIsConfiguredUnderStorageS3AndDatabase() {
+    GatewayConfig c = ConfigLoader.fromYaml(String.join("\n", "storage:", "  type: s3", "  path: /var/lib/snupkg",
+        "  s3:", "    endpoint: http://minio:9000", "    bucket: symbols", "    prefix: /tenant-a", "    pathStyle: true",
+        "    accessKey: snupkg", "    partSize: 8MiB", "database:", "  url: postgresql://snupkg@pg-rw:5432/snupkg",
+        "  poolSize: 4", ""), "test.yaml",
+        Map.of("SNUPKG_STORAGE_S3_SECRET_KEY", "s3-secret", "SNUPKG_DATABASE_PASSWORD", "db-secret"));
+    assertEquals(StorageType.S3, c.storage().type());
+    assertEquals(new GatewayConfig.S3(Optional.of("http://minio:9000"), "us-east-1", Optional.of("symbols"),
+        "tenant-a/", true, Optional.of("snupkg"), Optional.of("s3-secret"), 8L * 1024 * 1024, false), c.storage().s3());
+    assertEquals(new GatewayConfig.Database(Optional.of("postgresql://snupkg@pg-rw:5432/snupkg"),
+        Optional.of("db-secret"), 4), c.database());
+    assertFalse(c.toString().contains("s3-secret") || c.toString().contains("db-secret"),
+        "secrets never reach a log line: " + c);
+    assertEquals(Duration.ofHours(1), c.storage().orphanGrace());
+    assertEquals(Duration.ofSeconds(60), c.symbols().publishLease());
+  }
+
+  @Test
+  void theSharedBackendsMistakesNameTheirKeys() {
+    assertEquals("database.url: required when storage.type is 's3' (the records of every replica live in PostgreSQL)",
+        rejected("storage: {type: s3, s3: {bucket: b}}").getMessage());
+    assertEquals("storage.s3.bucket: required when storage.type is 's3'",
+        rejected("storage: {type: s3}\ndatabase: {url: 'postgresql://u@h/db'}").getMessage());
+    assertEquals("database.url: put the password in database.password (SNUPKG_DATABASE_PASSWORD), not in the URL",
+        rejected("database: {url: 'postgresql://u:pw@h/db'}").getMessage());
+    assertEquals("database.url: expected postgresql://user@host:5432/db",
+        rejected("database: {url: 'mysql://u@h/db'}").getMessage());
+    assertEquals("storage.s3.partSize: must be between 5MiB and 5GiB (S3's part size limits)",
+        rejected("storage: {s3: {partSize: 1MiB}}").getMessage());
+    assertEquals("storage.orphanGrace: at least 10m", rejected("storage: {orphanGrace: 1m}").getMessage());
+    assertTrue(rejected("storage: {type: s3, s3: {bucket: b, accessKey: a}}\ndatabase: {url: 'postgresql://u@h/d'}")
+        .getMessage().startsWith("storage.s3.secretKey: storage.s3.accessKey and storage.s3.secretKey go together"));
+    assertEquals("storage.s3.prefix: 'a b' may use only letters, digits and . _ - /",
+        rejected("storage: {s3: {prefix: 'a b'}}").getMessage());
+  }
+
+  @Test
   void loggingFormatAndLevelAreChoices() {
     GatewayConfig c = ConfigLoader.fromYaml("logging: {format: JSON, level: debug}", "test", NO_ENV);
     assertEquals(GatewayConfig.LogFormat.JSON, c.logging().format());
@@ -87,6 +124,7 @@ class ConfigLoaderTest {
     assertEquals(defaults.management(), file.management());
     assertEquals(defaults.limits(), file.limits());
     assertEquals(defaults.storage(), file.storage());
+    assertEquals(defaults.database(), file.database());
     assertEquals(defaults.auth(), file.auth());
     assertEquals(defaults.feed(), file.feed());
     assertEquals(defaults.validation(), file.validation());

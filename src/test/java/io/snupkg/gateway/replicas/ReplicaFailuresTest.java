@@ -259,6 +259,12 @@ class ReplicaFailuresTest {
         assertEquals(503, ready.status());
         assertTrue(new JsonObject(ready.body()).getJsonObject("checks").getString("database").startsWith("DOWN: "),
             ready.body());
+        for (String read : List.of(SYMBOLS + id + "/1.0.0/status", SYMBOLS + id + "/1.0.0",
+            "/download/symbols/outage.lib.pdb/" + "0".repeat(40) + "/outage.lib.pdb")) {
+          Reply r = http.get(read);
+          assertEquals(503, r.status(), read + ": " + r);
+          assertNotNull(r.headers().get("Retry-After"), r.toString());
+        }
         pg.resume();
         awaitTrue(() -> http.push(SYMBOLS, "k", TestPackages.snupkg(id, "2.0.0")).status() == 201,
             "pushes succeed again once the database is back");

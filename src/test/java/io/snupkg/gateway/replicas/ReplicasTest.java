@@ -184,6 +184,15 @@ class ReplicasTest {
               client.get("/v3/flatcontainer/any.replica/1.0.0/any.replica.1.0.0.nupkg").bytes().getBytes());
         }
         assertEquals(404, clients.get(2).get(ssqp(id, UUID.randomUUID())).status());
+        try (Http management = new Http(replicas.get(0).vertx, replicas.get(0).gateway.managementPort())) {
+          // The shared backend's meters: requests to the bucket, calls to the database, and the pool in use.
+          String metrics = management.get("/metrics").body();
+          for (String series : List.of("snupkg_storage_requests_total{operation=\"put\",result=\"ok\"}",
+              "snupkg_database_calls_total{kind=\"transaction\",result=\"ok\"}",
+              "vertx_pool_in_use{pool_name=\"snupkg-records\",pool_type=\"sql\"}")) {
+            assertTrue(metrics.contains(series), series + " missing from /metrics");
+          }
+        }
       } finally {
         closeAll(replicas, clients);
       }
