@@ -199,6 +199,36 @@ class ReplicasTest {
     }
   }
 
+  /** With presignDownloads, every download is a 302 to the bucket, which serves the bytes to any plain client. */
+  @Test
+  void presignedDownloadsRedirectToTheBucket(@TempDir Path dir) throws Exception {
+    SharedStores stores = SharedStores.fresh().presigned();
+    try (GatewayFixture gw = GatewayFixture.builder(dir).shared(stores).key("ci", "*").start();
+        Http http = new Http(gw.vertx, gw.port())) {
+      String id = "Presigned.Lib";
+      byte[] nupkg = TestPackages.nupkg(id, "1.0.0");
+      byte[] snupkg = TestPackages.snupkg(id, "1.0.0");
+      assertEquals(201, http.push("/api/v2/package/", gw.key("ci"), nupkg).status());
+      assertEquals(201, http.push(SYMBOLS, gw.key("ci"), snupkg).status());
+      gw.awaitSymbolState(http, id, "1.0.0", "available");
+      byte[] pdb = TestPackages.snupkgEntries(id, "1.0.0", TestPackages.pdbId(id, "1.0.0")).get("lib/net45/" + id + ".pdb");
+      java.net.http.HttpClient plain = java.net.http.HttpClient.newHttpClient();
+      Map<String, byte[]> downloads = Map.of(ssqp(id, TestPackages.pdbId(id, "1.0.0")), pdb,
+          SYMBOLS + id + "/1.0.0", snupkg, "/v3/flatcontainer/presigned.lib/1.0.0/presigned.lib.1.0.0.nupkg", nupkg);
+      for (Map.Entry<String, byte[]> d : downloads.entrySet()) {
+        Reply r = http.get(d.getKey());
+        assertEquals(302, r.status(), d.getKey() + ": " + r);
+        String location = r.headers().get("Location");
+        assertTrue(location.startsWith(stores.server.endpoint() + "/" + stores.bucket + "/"), location);
+        assertTrue(location.contains("X-Amz-Signature="), location);
+        java.net.http.HttpResponse<byte[]> fetched = plain.send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create(location)).build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, fetched.statusCode(), location);
+        assertArrayEquals(d.getValue(), fetched.body(), d.getKey());
+      }
+    }
+  }
+
   @Test
   void theRateLimitHoldsForTheFleetNotPerReplica(@TempDir Path dir) throws Exception {
     try (ProxyStand stand = new ProxyStand()) {

@@ -27,12 +27,19 @@ public final class SharedStores {
   public final TestPostgres postgres;
   public final String bucket;
   public final String database;
+  private final boolean presign;
 
-  private SharedStores(TestS3 server, TestPostgres postgres, String bucket, String database) {
+  private SharedStores(TestS3 server, TestPostgres postgres, String bucket, String database, boolean presign) {
     this.server = server;
     this.postgres = postgres;
     this.bucket = bucket;
     this.database = database;
+    this.presign = presign;
+  }
+
+  /** The same stores, for gateways that answer downloads with a presigned URL ({@code presignDownloads}). */
+  public SharedStores presigned() {
+    return new SharedStores(server, postgres, bucket, database, true);
   }
 
   /** A new bucket and database on the JVM's S3Proxy and PostgreSQL. */
@@ -44,7 +51,7 @@ public final class SharedStores {
   public static SharedStores on(TestS3 server, TestPostgres postgres) {
     String bucket = "snupkg-" + UUID.randomUUID().toString().substring(0, 8);
     server.createBucket(bucket);
-    return new SharedStores(server, postgres, bucket, postgres.createDatabase());
+    return new SharedStores(server, postgres, bucket, postgres.createDatabase(), false);
   }
 
   /** The stores of the gateway in {@code dir}: made on first use, the same for a restart in that directory. */
@@ -71,7 +78,7 @@ public final class SharedStores {
     return Map.of(
         "storage", List.of("type: s3", "s3:", "    endpoint: " + server.endpoint(), "    bucket: " + bucket,
             "    pathStyle: true", "    accessKey: " + server.accessKey(), "    secretKey: " + server.secretKey(),
-            "    partSize: 5MiB"),
+            "    partSize: 5MiB", "    presignDownloads: " + presign),
         "database", List.of("url: " + postgres.url(database), "poolSize: 4"),
         "symbols", List.of("publishLease: 2s", "publishPoll: 200ms"));
   }
