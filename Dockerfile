@@ -3,7 +3,7 @@
 #   docker build -t snupkg-gateway:0.1.0 .
 FROM eclipse-temurin:17-jre-jammy
 
-# A fixed numeric user, so that Kubernetes' runAsNonRoot can check it and runAsUser in k8s/deployment.yaml
+# A fixed numeric user, so that Kubernetes' runAsNonRoot can check it and runAsUser in k8s/base/deployment.yaml
 # matches. /app/conf and /app/data are its own so that a plain `docker run` can create the first key and the
 # store; in Kubernetes both are volumes.
 RUN groupadd --system --gid 10001 snupkg \
