@@ -5,6 +5,7 @@ import io.snupkg.gateway.auth.KeyFile;
 import io.snupkg.gateway.config.ConfigException;
 import io.snupkg.gateway.config.ConfigLoader;
 import io.snupkg.gateway.config.GatewayConfig;
+import io.snupkg.gateway.database.Migration;
 import io.snupkg.gateway.metrics.Prometheus;
 import io.vertx.core.Vertx;
 import java.io.PrintStream;
@@ -22,7 +23,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
-/** The command line: run the gateway, or manage keys. Exit codes: 0 ok, 1 could not start, 2 bad usage. */
+/**
+ * The command line: run the gateway, manage keys, or migrate a store. Exit codes: 0 ok, 1 could not start (or the
+ * migration stopped), 2 bad usage.
+ */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
   static final Path DEFAULT_CONFIG = Path.of("conf/gateway.yaml");
@@ -38,6 +42,10 @@ public final class Main {
                                               [--expires 2027-01-01T00:00:00Z] [--file FILE]
             Create an API key for the embedded key authority, store its SHA-256 in the key file
             (auth.file, default conf/api-keys.yaml) and print the key once.
+        java -jar snupkg-gateway.jar migrate --to CONFIG.yaml [--from OLD.yaml]
+            Copy the filesystem store (storage.path of OLD, default conf/gateway.yaml) into the bucket and the
+            database of CONFIG (storage.type: s3, database.url). Stop the gateway first; the old store is only
+            read. Running it again copies only what is not there yet.
         java -jar snupkg-gateway.jar --help
             Show this text.
       """;
@@ -57,6 +65,9 @@ public final class Main {
     try {
       if (!list.isEmpty() && list.get(0).equals("keys")) {
         return keys(list.subList(1, list.size()), out, err, env);
+      }
+      if (!list.isEmpty() && list.get(0).equals("migrate")) {
+        return migrate(list.subList(1, list.size()), out, err, env);
       }
       if (list.size() > 1 || (list.size() == 1 && list.get(0).startsWith("-"))) {
         err.println("Unknown arguments: " + String.join(" ", list) + " (see --help)");
@@ -144,6 +155,53 @@ public final class Main {
     out.println("  More keys:  java -jar target/snupkg-gateway.jar keys add --subject NAME --scope 'Contoso.*'");
     out.println();
     out.flush();
+  }
+
+  private static int migrate(List<String> args, PrintStream out, PrintStream err, Map<String, String> env) {
+    Path to = null;
+    Path from = null;
+    for (int i = 0; i < args.size(); i += 2) {
+      String option = args.get(i);
+      if (!option.equals("--to") && !option.equals("--from")) {
+        err.println("Unknown option " + option + " (see --help)");
+        return 2;
+      }
+      if (i + 1 >= args.size()) {
+        err.println("Missing value after " + option + " (see --help)");
+        return 2;
+      }
+      Path value = Path.of(args.get(i + 1));
+      if (option.equals("--to")) {
+        to = value;
+      } else {
+        from = value;
+      }
+    }
+    if (to == null) {
+      err.println("migrate needs --to CONFIG.yaml, the configuration with storage.type: s3 and database.url");
+      return 2;
+    }
+    // The old store is where the gateway would look now: the same file and SNUPKG_* variables as a start.
+    GatewayConfig current = ConfigLoader.load(from == null ? DEFAULT_CONFIG : from, from != null, env);
+    String currentName = from == null ? DEFAULT_CONFIG.toString() : from.toString();
+    if (current.storage().type() != GatewayConfig.StorageType.FILESYSTEM) {
+      err.println("snupkg-gateway: migrate: " + currentName + " has storage.type s3, so it names no filesystem "
+          + "store; name the old configuration with --from");
+      return 1;
+    }
+    GatewayConfig target = ConfigLoader.load(to, true, env);
+    if (target.storage().type() != GatewayConfig.StorageType.S3) {
+      err.println("snupkg-gateway: migrate: " + to + " must have storage.type: s3 (and database.url)");
+      return 1;
+    }
+    try {
+      Migration.run(current.storage().path(), target, out);
+      return 0;
+    } catch (Migration.Failure e) {
+      out.flush();
+      err.println("snupkg-gateway: migrate: " + e.getMessage());
+      return 1;
+    }
   }
 
   private static int keys(List<String> args, PrintStream out, PrintStream err, Map<String, String> env)
