@@ -33,8 +33,12 @@ Metrics: rps = 2xx responses / elapsed; MB/s = 2xx responses * SIZE / elapsed
 (10^6 bytes); latency = first byte of the request written -> complete response.
 Optional: --server-pids "PID ..." adds the server's CPU seconds (process and
 children) consumed during the run, CPU-seconds per GB uploaded, and peak RSS
-(sampled sum, and VmHWM of each root pid); --heap-url URL samples a gateway's
-jvm_memory_used_bytes{area="heap"} (summed) from its /metrics every 0.5 s.
+(sampled sum, and VmHWM of each root pid); --cpu-groups "NAME=PID ...;NAME=..."
+splits CPU seconds and peak RSS by process (gateways, S3Proxy, PostgreSQL);
+--heap-url URL samples a gateway's jvm_memory_used_bytes{area="heap"} (summed)
+from its /metrics every 0.5 s.  --urls URL,URL (py engine) spreads the
+connections over more servers: connection k goes to URL k mod n, URL first,
+as an L4 balancer (a Kubernetes Service) spreads connections over replicas.
 """
 import argparse
 import json
@@ -84,6 +88,22 @@ def proc_cpu(pid):
         return (int(fields[11]) + int(fields[12])) / CLK  # utime + stime
     except (OSError, IndexError):
         return 0.0
+
+
+def proc_cpu_reaped(pid):
+    """CPU seconds of the process's children that have exited and been waited for (cutime + cstime)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[13]) + int(fields[14])) / CLK
+    except (OSError, IndexError):
+        return 0.0
+
+
+def tree_cpu(pids):
+    """CPU seconds of the process trees under PIDS: the live processes', and what their exited children used
+    (PostgreSQL's backends come and go; a backend that exits would otherwise take its CPU out of the sum)."""
+    return sum(proc_cpu(p) + proc_cpu_reaped(p) for p in descendants(pids))
 
 
 def proc_rss(pid):
@@ -151,9 +171,11 @@ def background_busy(seconds):
 class Sampler(threading.Thread):
     """Samples server RSS and the disk guard every 0.2 s; accounts CPU."""
 
-    def __init__(self, server_pids, guard_path, min_free_gb, on_guard):
+    def __init__(self, server_pids, guard_path, min_free_gb, on_guard, groups=None):
         super().__init__(daemon=True)
         self.roots = server_pids
+        self.groups = groups or {}  # name -> root pids: CPU and peak RSS by process
+        self.group_rss = {g: 0 for g in self.groups}
         self.guard_path, self.min_free = guard_path, min_free_gb * 1e9
         self.on_guard = on_guard
         self.halt = threading.Event()
@@ -163,10 +185,14 @@ class Sampler(threading.Thread):
         self.min_free_seen = None
 
     def cpu_now(self):
-        return sum(proc_cpu(p) for p in descendants(self.roots))
+        return tree_cpu(self.roots)
+
+    def group_cpu(self):
+        return {g: tree_cpu(pids) for g, pids in self.groups.items()}
 
     def begin(self):
         self.c0, self.s0 = self.cpu_now(), sys_cpu()
+        self.g0 = self.group_cpu()
         self.r0 = resource.getrusage(resource.RUSAGE_SELF)
         self.start()
 
@@ -176,6 +202,8 @@ class Sampler(threading.Thread):
                 rss = sum(proc_rss(p) for p in descendants(self.roots))
                 self.rss_peak = max(self.rss_peak, rss)
                 self.rss_samples.append(rss)
+            for g, pids in self.groups.items():
+                self.group_rss[g] = max(self.group_rss[g], sum(proc_rss(p) for p in descendants(pids)))
             if self.guard_path:
                 st = os.statvfs(self.guard_path)
                 free = st.f_bavail * st.f_frsize
@@ -187,15 +215,20 @@ class Sampler(threading.Thread):
     def end(self):
         self.halt.set()
         c1, s1 = self.cpu_now(), sys_cpu()
+        g1 = self.group_cpu()
         tot, idle, iow, steal = (s1[i] - self.s0[i] for i in range(4))
-        return {
+        by = {}
+        if self.groups:
+            by = {"server_cpu_by": {g: round(g1[g] - self.g0[g], 3) for g in self.groups},
+                  "server_rss_peak_MB_by": {g: round(v / 1e6, 1) for g, v in self.group_rss.items()}}
+        return dict(by, **{
             "sys_steal_pct": round(100.0 * steal / tot, 1) if tot else None,
             "server_cpu_s": round(c1 - self.c0, 3) if self.roots else None,
             "server_rss_peak_MB": round(self.rss_peak / 1e6, 1) if self.roots else None,
             "server_hwm_MB": round(sum(proc_hwm(p) for p in self.roots) / 1e6, 1) if self.roots else None,
             "sys_busy_pct": round(100.0 * (tot - idle) / tot, 1) if tot else None,
             "sys_iowait_pct": round(100.0 * iow / tot, 1) if tot else None,
-        }
+        })
 
 
 # ---------------------------------------------------------------- engine: wrk
@@ -254,17 +287,20 @@ class PyEngine:
     SEND_CHUNK = 4 << 20
 
     def __init__(self, a, body, ctype, bodyset=None, headers=()):
-        u = urlsplit(a.url)
-        self.addr = (u.hostname, u.port or 80)
-        path = u.path or "/"
-        if u.query:
-            path += "?" + u.query
         self.a, self.body, self.set = a, body, bodyset
         self.blen = bodyset.size if bodyset else os.path.getsize(body)
         te = ("Transfer-Encoding: chunked" if a.mode == "chunked" else "Content-Length: %d" % self.blen)
-        self.head = ("PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n%s\r\n%s"
-                     "User-Agent: bench-load/py\r\n\r\n" % (path, u.netloc, ctype, te,
-                                                            "".join(h + "\r\n" for h in headers))).encode("latin1")
+        # (address, request head) per server; connection k uses target k mod n (--urls)
+        self.targets = []
+        for url in [a.url] + [x for x in a.urls.split(",") if x]:
+            u = urlsplit(url)
+            path = u.path or "/"
+            if u.query:
+                path += "?" + u.query
+            head = ("PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n%s\r\n%s"
+                    "User-Agent: bench-load/py\r\n\r\n" % (path, u.netloc, ctype, te,
+                                                           "".join(h + "\r\n" for h in headers))).encode("latin1")
+            self.targets.append(((u.hostname, u.port or 80), head))
         self.stop_new = threading.Event()
         self.abort = threading.Event()
         self.lock = threading.Lock()
@@ -295,8 +331,8 @@ class PyEngine:
             self.next += 1
             return i
 
-    def connect(self):
-        s = socket.create_connection(self.addr, timeout=self.a.timeout)
+    def connect(self, addr):
+        s = socket.create_connection(addr, timeout=self.a.timeout)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.lock:
             self.socks.add(s)
@@ -319,20 +355,21 @@ class PyEngine:
                 return True
         return False
 
-    def send_body(self, s, f, i):
+    def send_body(self, s, f, i, head):
         if self.set is None:
-            s.sendall(self.head, socket.MSG_MORE)
+            s.sendall(head, socket.MSG_MORE)
             return self.send_file_range(s, f, 0, self.blen)
         if self.small:
-            s.sendall(b"".join((self.head, self.set.pre(i), self.shared, self.set.suf(i))))
+            s.sendall(b"".join((head, self.set.pre(i), self.shared, self.set.suf(i))))
             return False
-        s.sendall(self.head + self.set.pre(i), socket.MSG_MORE)
+        s.sendall(head + self.set.pre(i), socket.MSG_MORE)
         if self.send_file_range(s, f, 0, self.set.shared_len):
             return True
         s.sendall(self.set.suf(i))
         return False
 
-    def worker(self, barrier):
+    def worker(self, barrier, k):
+        addr, head = self.targets[k % len(self.targets)]
         f = open(self.set.shared_path if self.set else self.body, "rb")
         barrier.wait()
         s = None
@@ -349,7 +386,7 @@ class PyEngine:
                     break
             if s is None:
                 try:
-                    s = self.connect()
+                    s = self.connect(addr)
                 except OSError:
                     with self.lock:
                         self.errors["connect"] += 1
@@ -358,7 +395,7 @@ class PyEngine:
             t0 = time.perf_counter()
             stage = "send"
             try:
-                early = self.send_body(s, f, i)
+                early = self.send_body(s, f, i, head)
                 stage = "recv"
                 status, close = read_response(s)
             except (OSError, ValueError, IndexError):
@@ -384,7 +421,7 @@ class PyEngine:
     def run(self, sampler, stop_cb):
         a = self.a
         barrier = threading.Barrier(a.conc + 1)
-        ths = [threading.Thread(target=self.worker, args=(barrier,), daemon=True) for _ in range(a.conc)]
+        ths = [threading.Thread(target=self.worker, args=(barrier, k), daemon=True) for k in range(a.conc)]
         for t in ths:
             t.start()
         stop_cb.append(self.kill)
@@ -415,7 +452,7 @@ class PyEngine:
             return round(1000 * lat[min(n - 1, int(p / 100.0 * n))], 3) if n else None
 
         res = {
-            "engine": "py", "threads": a.conc, "elapsed_s": round(elapsed, 3),
+            "engine": "py", "threads": a.conc, "targets": len(self.targets), "elapsed_s": round(elapsed, 3),
             "requests": n, "ok": ok, "non2xx": n - ok,
             "sock_errors": sum(self.errors.values()),
             "err_detail": ",".join("%s:%d" % kv for kv in self.errors.items()),
@@ -468,6 +505,8 @@ def main():
     ap.add_argument("--drain-max", type=float, default=300)
     ap.add_argument("--chunk", default="64k", help="chunk size for --mode chunked")
     ap.add_argument("--server-pids", default="")
+    ap.add_argument("--cpu-groups", default="", help="'NAME=PID PID;NAME=PID': CPU and peak RSS by process")
+    ap.add_argument("--urls", default="", help="py engine: more servers, comma-separated; connection k -> k mod n")
     ap.add_argument("--guard-path", default="/tmp")
     ap.add_argument("--min-free-gb", type=float, default=10)
     ap.add_argument("--cache", default=os.path.join(os.path.dirname(HERE), ".cache"))
@@ -512,8 +551,15 @@ def main():
                 pass
 
     pids = [int(x) for x in a.server_pids.split()]
+    groups = {}
+    for part in a.cpu_groups.split(";"):
+        if part.strip():
+            name, _, ps = part.partition("=")
+            groups[name.strip()] = [int(x) for x in ps.split()]
+    if a.urls and (engine != "py" or a.method != "PUT"):
+        sys.exit("--urls needs the py engine (PUT)")
     stop_cb = []
-    sampler = Sampler(pids, a.guard_path, a.min_free_gb, lambda: [cb() for cb in stop_cb])
+    sampler = Sampler(pids, a.guard_path, a.min_free_gb, lambda: [cb() for cb in stop_cb], groups)
     st = os.statvfs(a.guard_path)
     if st.f_bavail * st.f_frsize < a.min_free_gb * 1e9:
         sys.exit("refusing to start: less than %.0f GB free on %s" % (a.min_free_gb, a.guard_path))
@@ -527,8 +573,8 @@ def main():
     bg = background_busy(a.precheck) if a.precheck > 0 else None
     what = ("GET" if a.method == "GET" else "body=%d B (%s, %s)" % (
         size, a.mode, "set %s from #%d" % (os.path.basename(a.set), a.start) if bodyset else "one body"))
-    print("load: %s %s %s conc=%d duration=%ss engine=%s%s" % (
-        a.method, a.url, what, a.conc, a.duration, engine,
+    print("load: %s %s%s %s conc=%d duration=%ss engine=%s%s" % (
+        a.method, a.url, " (+%s)" % a.urls if a.urls else "", what, a.conc, a.duration, engine,
         "" if bg is None else "  [machine busy before start: %.1f%%]" % bg), flush=True)
     heap = HeapSampler(a.heap_url) if a.heap_url else None
     if heap:
@@ -591,6 +637,10 @@ def main():
     line += "   machine busy %s%% (iowait %s%%, steal %s%%)" % (
         res["sys_busy_pct"], res["sys_iowait_pct"], res["sys_steal_pct"])
     print(line)
+    if res.get("server_cpu_by"):
+        print("  server cpu by process: %s   peak RSS MB: %s" % (
+            ", ".join("%s %.2f s" % kv for kv in res["server_cpu_by"].items()),
+            ", ".join("%s %.1f" % kv for kv in res["server_rss_peak_MB_by"].items())))
     if res["guard"]:
         print("  STOPPED EARLY by disk guard: " + res["guard"])
     keys = ["label", "engine", "method", "mode", "size", "conc", "duration_s", "elapsed_s", "requests", "ok",
