@@ -3,6 +3,7 @@ package io.snupkg.gateway.database;
 import io.snupkg.gateway.config.GatewayConfig;
 import io.snupkg.gateway.feed.LocalFolderFeed;
 import io.snupkg.gateway.storage.BlobStore;
+import io.snupkg.gateway.storage.FileSystemBlobStore;
 import io.snupkg.gateway.storage.S3BlobStore;
 import io.snupkg.gateway.storage.SymbolPackageRecord;
 import io.snupkg.gateway.storage.SymbolPackageRecord.Upload;
@@ -17,12 +18,10 @@ import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -635,24 +634,13 @@ public final class Migration {
     }
   }
 
-  /** The names in a folder, sorted, without dot files (temporary files of a write in progress); none if absent. */
+  /** The names in a folder as the filesystem store lists them; none if absent. */
   private static List<String> list(Path dir) {
-    if (!Files.isDirectory(dir)) {
-      return List.of();
-    }
-    List<String> names = new ArrayList<>();
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-      for (Path p : entries) {
-        String name = p.getFileName().toString();
-        if (!name.startsWith(".")) {
-          names.add(name);
-        }
-      }
+    try {
+      return FileSystemBlobStore.names(dir);
     } catch (IOException e) {
       throw new Failure("cannot list " + dir + ": " + Database.oneLine(e));
     }
-    Collections.sort(names);
-    return names;
   }
 
   private static String read(Path file) {

@@ -162,23 +162,28 @@ public final class FileSystemBlobStore implements BlobStore {
 
   /** The names directly under a key prefix ({@code feed/lab.sample} gives the versions), sorted. */
   public Future<List<String>> children(String prefix) {
-    return blocking(() -> {
-      Path dir = resolve(prefix);
-      if (!Files.isDirectory(dir)) {
-        return List.of();
-      }
-      List<String> names = new ArrayList<>();
-      try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-        for (Path p : entries) {
-          String name = p.getFileName().toString();
-          if (!name.startsWith(".")) {
-            names.add(name);
-          }
+    return blocking(() -> names(resolve(prefix)));
+  }
+
+  /**
+   * The names in a folder, sorted, without dot files (the temporary files of a write in progress); none if there
+   * is no such folder. Blocking: for worker threads and command-line tools.
+   */
+  public static List<String> names(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    List<String> names = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path p : entries) {
+        String name = p.getFileName().toString();
+        if (!name.startsWith(".")) {
+          names.add(name);
         }
       }
-      Collections.sort(names);
-      return names;
-    });
+    }
+    Collections.sort(names);
+    return names;
   }
 
   @Override
