@@ -7,7 +7,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
@@ -161,9 +160,10 @@ public final class Database implements AutoCloseable {
     return Rejection.unavailable("The database is unavailable; retry later", RETRY_AFTER);
   }
 
-  /** A unique violation: another replica's statement won a race this one joined. */
-  static boolean isUniqueViolation(Throwable err) {
-    return err instanceof PgException pg && "23505".equals(pg.getSqlState());
+  /** What a push answers when its blob could not be stored in the bucket (its decision is given up first). */
+  static Throwable notStored(Throwable err) {
+    return err instanceof Rejection ? err
+        : Rejection.unavailable("Storage is unavailable; the package was not stored, retry later", RETRY_AFTER);
   }
 
   static String oneLine(Throwable err) {

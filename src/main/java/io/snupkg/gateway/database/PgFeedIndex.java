@@ -1,7 +1,7 @@
 package io.snupkg.gateway.database;
 
 import io.snupkg.gateway.feed.FeedIndex;
-import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.feed.LocalFolderFeed;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -49,13 +49,11 @@ public final class PgFeedIndex implements FeedIndex {
             + "EXCLUDED.subject WHERE f.state = 'storing' AND f.claim_until < now() RETURNING 1",
             Tuple.of(key.getString(0), key.getString(1), subject, (double) PgSymbolRecords.CLAIM_TTL.toSeconds()))
         .compose(rows -> rows.size() == 0
-            ? Future.<Void>failedFuture(Rejection.conflict("A package with ID '" + id + "' and version '"
-                + normalizedVersion + "' already exists and cannot be modified."))
+            ? Future.<Void>failedFuture(LocalFolderFeed.versionExists(id, normalizedVersion))
             : claimOwner ? PgOwners.claimIn(conn, id, subject) : Future.<Void>succeededFuture()))
         .compose(v -> storeBlob.get().recover(err -> db.query("DELETE FROM feed_package WHERE package_id = $1 AND "
                 + "version = $2 AND state = 'storing'", key)
-            .transform(x -> Future.failedFuture(err instanceof Rejection ? err : Rejection.unavailable(
-                "Storage is unavailable; the package was not stored, retry later", Database.RETRY_AFTER)))))
+            .transform(x -> Future.failedFuture(Database.notStored(err)))))
         .compose(v -> db.query("UPDATE feed_package SET state = 'stored', claim_until = NULL WHERE package_id = $1 "
             + "AND version = $2", key))
         .mapEmpty();

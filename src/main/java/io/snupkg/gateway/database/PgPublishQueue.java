@@ -132,12 +132,9 @@ public final class PgPublishQueue implements PublishQueue {
                 if (!record.pending().map(job.upload()::equals).orElse(false)) {
                   return Future.succeededFuture(new Finished(false, Optional.empty()));
                 }
-                SymbolPackageRecord next = failure.isEmpty() ? record.published() : record.failed(failure.get(), at);
-                Optional<String> obsolete = failure.isPresent() ? Optional.of(job.upload().sha512())
-                    : record.available().map(Upload::sha512).filter(sha -> !sha.equals(job.upload().sha512()));
                 return Database.run(conn, "UPDATE symbol_record SET record = $3 WHERE package_id = $1 AND version = $2",
-                        Tuple.of(l.id(), l.version(), next.toJson()))
-                    .map(v -> new Finished(true, obsolete));
+                        Tuple.of(l.id(), l.version(), record.finished(failure, at).toJson()))
+                    .map(v -> new Finished(true, record.obsoleteWhenFinished(failure)));
               });
         }));
   }

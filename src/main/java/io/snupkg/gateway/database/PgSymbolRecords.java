@@ -1,6 +1,5 @@
 package io.snupkg.gateway.database;
 
-import io.snupkg.gateway.http.Rejection;
 import io.snupkg.gateway.storage.SymbolPackageRecord;
 import io.snupkg.gateway.storage.SymbolPushRule;
 import io.snupkg.gateway.storage.SymbolRecords;
@@ -86,9 +85,7 @@ public final class PgSymbolRecords implements SymbolRecords {
           .map(Claimed.WON);
     })).compose(claimed -> claimed == Claimed.SAME ? Future.succeededFuture(Accepted.ALREADY_STORED)
         : storeBlob.get()
-            .recover(err -> release(push).transform(x -> Future.failedFuture(err instanceof Rejection ? err
-                : Rejection.unavailable("Storage is unavailable; the package was not stored, retry later",
-                    Database.RETRY_AFTER))))
+            .recover(err -> release(push).transform(x -> Future.failedFuture(Database.notStored(err))))
             .compose(v -> commit(push)));
   }
 

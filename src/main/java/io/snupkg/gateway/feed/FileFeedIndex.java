@@ -1,6 +1,5 @@
 package io.snupkg.gateway.feed;
 
-import io.snupkg.gateway.http.Rejection;
 import io.snupkg.gateway.storage.FileSystemBlobStore;
 import io.snupkg.gateway.storage.LocalLocks;
 import io.snupkg.gateway.storage.PackageOwners;
@@ -52,9 +51,7 @@ public final class FileFeedIndex implements FeedIndex {
       Supplier<Future<Void>> storeBlob) {
     return LocalLocks.exclusively(vertx, "feed", id, normalizedVersion, () -> contains(id, normalizedVersion)
         .compose(exists -> exists ? Future.failedFuture(LocalFolderFeed.versionExists(id, normalizedVersion))
-            : claimOwner ? owners.claim(id, subject).compose(owner -> owner.equals(subject)
-                ? Future.succeededFuture() : Future.<Void>failedFuture(Rejection.forbidden()))
-            : Future.<Void>succeededFuture())
+            : claimOwner ? owners.claimOrRefuse(id, subject) : Future.<Void>succeededFuture())
         .compose(v -> storeBlob.get()));
   }
 }

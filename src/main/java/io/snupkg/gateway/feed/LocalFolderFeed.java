@@ -61,7 +61,8 @@ public final class LocalFolderFeed implements PackageFeed {
     return blobs;
   }
 
-  static Rejection versionExists(String id, String normalizedVersion) {
+  /** nuget.org's answer to a version that exists: versions are never overwritten. */
+  public static Rejection versionExists(String id, String normalizedVersion) {
     return Rejection.conflict("A package with ID '" + id + "' and version '" + normalizedVersion
         + "' already exists and cannot be modified.");
   }

@@ -105,11 +105,9 @@ public final class LocalPublishQueue implements PublishQueue {
   @Override
   public Future<Finished> finish(Job job, Optional<List<String>> failure, Instant at) {
     attempts.remove(job.id() + "/" + job.version());
-    return records.finish(job.id(), job.version(), job.upload(), r -> failure.isEmpty() ? r.published()
-            : r.failed(failure.get(), at))
+    return records.finish(job.id(), job.version(), job.upload(), r -> r.finished(failure, at))
         .map(before -> before.isEmpty() ? new Finished(false, Optional.empty())
-            : new Finished(true, failure.isPresent() ? Optional.of(job.upload().sha512())
-                : before.get().available().map(Upload::sha512).filter(sha -> !sha.equals(job.upload().sha512()))));
+            : new Finished(true, before.get().obsoleteWhenFinished(failure)));
   }
 
   @Override

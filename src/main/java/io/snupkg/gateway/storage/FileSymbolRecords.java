@@ -1,6 +1,5 @@
 package io.snupkg.gateway.storage;
 
-import io.snupkg.gateway.http.Rejection;
 import io.snupkg.gateway.storage.SymbolPackageRecord.Upload;
 import io.snupkg.gateway.validation.PackageId;
 import io.vertx.core.CompositeFuture;
@@ -61,12 +60,7 @@ public final class FileSymbolRecords implements SymbolRecords {
   }
 
   private Future<Void> claimOwner(Push push) {
-    if (!push.claimOwner()) {
-      return Future.succeededFuture();
-    }
-    String subject = push.upload().subject();
-    return owners.claim(push.id(), subject).compose(owner -> owner.equals(subject) ? Future.succeededFuture()
-        : Future.failedFuture(Rejection.forbidden()));
+    return push.claimOwner() ? owners.claimOrRefuse(push.id(), push.upload().subject()) : Future.succeededFuture();
   }
 
   /**

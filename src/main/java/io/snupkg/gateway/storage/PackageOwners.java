@@ -1,5 +1,6 @@
 package io.snupkg.gateway.storage;
 
+import io.snupkg.gateway.http.Rejection;
 import io.vertx.core.Future;
 import java.util.Optional;
 
@@ -13,4 +14,13 @@ public interface PackageOwners {
 
   /** Makes {@code subject} the owner unless the id has one; returns the owner after the call. */
   Future<String> claim(String id, String subject);
+
+  /**
+   * Claims the id for {@code subject}, or fails with 403 when another subject owns it, with the same text as a bad
+   * key (the seed's name-conflict example).
+   */
+  default Future<Void> claimOrRefuse(String id, String subject) {
+    return claim(id, subject).compose(owner -> owner.equals(subject) ? Future.<Void>succeededFuture()
+        : Future.failedFuture(Rejection.forbidden()));
+  }
 }

@@ -57,6 +57,21 @@ public record SymbolPackageRecord(String id, String version, Optional<Upload> av
         Optional.of(new Failure(pending.orElseThrow(), List.copyOf(reasons), at)));
   }
 
+  /** Publishing's outcome for the pending push: available when {@code failure} is empty, else failed with it. */
+  public SymbolPackageRecord finished(Optional<List<String>> failure, Instant at) {
+    return failure.isEmpty() ? published() : failed(failure.get(), at);
+  }
+
+  /**
+   * The snupkg that {@link #finished} makes obsolete, of this record before it: the pending one when it failed, or
+   * the available one it replaces.
+   */
+  public Optional<String> obsoleteWhenFinished(Optional<List<String>> failure) {
+    String pushed = pending.orElseThrow().sha512();
+    return failure.isPresent() ? Optional.of(pushed)
+        : available.map(Upload::sha512).filter(sha -> !sha.equals(pushed));
+  }
+
   /** The status JSON of DESIGN.md: id, version, state, and the reasons of the last failure. */
   public JsonObject status() {
     List<String> reasons = state() == State.FAILED || (state() == State.AVAILABLE && failed.isPresent())
