@@ -8,6 +8,7 @@ import io.snupkg.gateway.publish.PublishQueue;
 import io.snupkg.gateway.push.PushRateLimit;
 import io.snupkg.gateway.push.RateLimiter;
 import io.snupkg.gateway.storage.BlobStore;
+import io.snupkg.gateway.storage.DiskSpace;
 import io.snupkg.gateway.storage.FileOwners;
 import io.snupkg.gateway.storage.FileSymbolRecords;
 import io.snupkg.gateway.storage.FileSystemBlobStore;
@@ -37,14 +38,14 @@ public record Backend(BlobStore blobs, SymbolRecords symbols, PackageOwners owne
     Map<String, Supplier<Future<Void>>> checks, String description, Runnable close) {
 
   /** Everything on the local file system under {@code storage.path}: one replica. */
-  public static Backend filesystem(Vertx vertx, GatewayConfig config) {
+  public static Backend filesystem(Vertx vertx, GatewayConfig config, DiskSpace disk) {
     FileSystemBlobStore store = new FileSystemBlobStore(vertx, config.storage().path());
     FileOwners owners = new FileOwners(store);
     LocalPublishQueue queue = new LocalPublishQueue(vertx);
     FileSymbolRecords symbols = new FileSymbolRecords(vertx, store, owners, queue::submit);
     queue.records(symbols);
     Map<String, Supplier<Future<Void>>> checks = new LinkedHashMap<>();
-    checks.put("storage", store::check);
+    checks.put("storage", () -> store.check().compose(v -> disk.check())); // writable, and room to write
     return new Backend(store, symbols, owners, new FileFeedIndex(vertx, store, owners), new BlobSymbolIndex(store),
         queue, new PushRateLimit(config.rateLimit().pushesPerHour(), System::nanoTime), Duration.ofSeconds(30),
         checks, "storage " + store.root(), () -> { });

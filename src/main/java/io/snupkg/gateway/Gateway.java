@@ -32,6 +32,7 @@ import io.snupkg.gateway.push.SymbolPushHandler;
 import io.snupkg.gateway.push.UploadPipeline;
 import io.snupkg.gateway.database.SharedBackend;
 import io.snupkg.gateway.storage.BlobStore;
+import io.snupkg.gateway.storage.DiskSpace;
 import io.snupkg.gateway.storage.SpoolArea;
 import io.snupkg.gateway.storage.SymbolRecords;
 import io.snupkg.gateway.symbols.SymbolDownloadHandler;
@@ -97,10 +98,11 @@ public final class Gateway {
     GatewayMetrics metrics = new MicrometerGatewayMetrics(registry,
         Stream.of(InvalidPackageException.Rule.values()).map(InvalidPackageException.Rule::label).toList());
     SpoolArea spool = new SpoolArea(vertx, config.storage().path());
+    DiskSpace disk = new DiskSpace(vertx, config.storage().path(), config.storage().minFreeSpace());
     Readiness readiness = new Readiness();
     boolean proxyAuth = config.auth().type() == GatewayConfig.AuthType.UPSTREAM;
     Backend[] opened = {null};
-    return backend(vertx, config, metrics).compose(backend -> {
+    return backend(vertx, config, metrics, disk).compose(backend -> {
       opened[0] = backend;
       return vertx.executeBlocking(() -> {
         spool.prepare();
@@ -110,8 +112,8 @@ public final class Gateway {
     }).compose(authority -> {
       Backend backend = opened[0];
       ErrorResponder errors = new ErrorResponder(vertx, config.limits().drainTimeout(), config.limits().drainMaxBytes());
-      UploadPipeline pipeline = new UploadPipeline(vertx, new Admission(authority, backend.rateLimit()),
-          new BodyReceiver(spool), new ValidationClient(vertx, config.validation().timeout(), metrics), authority,
+      UploadPipeline pipeline = new UploadPipeline(vertx, new Admission(authority, backend.rateLimit(), disk),
+          new BodyReceiver(spool, disk), new ValidationClient(vertx, config.validation().timeout(), metrics), authority,
           proxyAuth ? Optional.empty() : Optional.of(backend.owners()), spool, errors, metrics);
       PackageFeed feed = config.feed().type() == GatewayConfig.FeedType.UPSTREAM
           ? new UpstreamFeed(vertx, config.feed(), clock) : new LocalFolderFeed(backend.blobs(), backend.feedIndex());
@@ -169,10 +171,10 @@ public final class Gateway {
         : closeBackend(vertx, opened[0]).transform(x -> Future.failedFuture(err)));
   }
 
-  private static Future<Backend> backend(Vertx vertx, GatewayConfig config, GatewayMetrics metrics) {
+  private static Future<Backend> backend(Vertx vertx, GatewayConfig config, GatewayMetrics metrics, DiskSpace disk) {
     return config.storage().type() == GatewayConfig.StorageType.S3
-        ? SharedBackend.start(vertx, config, metrics)
-        : Future.succeededFuture(Backend.filesystem(vertx, config));
+        ? SharedBackend.start(vertx, config, metrics, disk)
+        : Future.succeededFuture(Backend.filesystem(vertx, config, disk));
   }
 
   /** On a worker: the S3 client waits for its own event loops to stop, for seconds. */

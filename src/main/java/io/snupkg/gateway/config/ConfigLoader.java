@@ -93,7 +93,8 @@ public final class ConfigLoader {
         string("http.host", "0.0.0.0"),
         port("http.port", 8080),
         optionalUrl("http.publicBaseUrl").map(u -> u.replaceAll("/+$", "")),
-        duration("http.idleTimeout", "60s"));
+        duration("http.idleTimeout", "60s"),
+        duration("http.headerTimeout", "30s"));
     Management management = new Management(string("management.host", "0.0.0.0"), port("management.port", 9090));
     Limits limits = new Limits(
         size("limits.maxSymbolPackageSize", "250MiB"),
@@ -106,10 +107,16 @@ public final class ConfigLoader {
             optional("storage.s3.bucket"), prefix("storage.s3.prefix"), bool("storage.s3.pathStyle", false),
             optional("storage.s3.accessKey"), optional("storage.s3.secretKey"),
             partSize("storage.s3.partSize", "16MiB"), bool("storage.s3.presignDownloads", false)),
-        duration("storage.orphanGrace", "1h"));
+        duration("storage.orphanGrace", "1h"),
+        size("storage.minFreeSpace", "256MiB"));
     if (storage.orphanGrace().compareTo(Duration.ofMinutes(10)) < 0) {
       // Shorter than an upload's claim on its record (5 minutes), a sweep could delete a blob about to be recorded.
       throw new ConfigException("storage.orphanGrace: at least 10m");
+    }
+    if (storage.minFreeSpace() < (1 << 20)) {
+      // Readiness and admission read "full" from this margin; without one, a disk with a few blocks left would
+      // report ready while every push fails.
+      throw new ConfigException("storage.minFreeSpace: at least 1MiB");
     }
     Database database = new Database(optionalDatabaseUrl("database.url"), optional("database.password"),
         intRange("database.poolSize", 8, 1, 1000));

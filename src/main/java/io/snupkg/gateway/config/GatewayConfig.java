@@ -23,7 +23,13 @@ public record GatewayConfig(
     Symbols symbols) {
 
   /** The public server. {@code publicBaseUrl} (no trailing slash) overrides the base taken from each request's Host. */
-  public record Http(String host, int port, Optional<String> publicBaseUrl, Duration idleTimeout) {}
+  /**
+   * @param idleTimeout a connection silent for this long is closed
+   * @param headerTimeout a request head (request line and headers) must be complete this long after its first byte
+   *     arrived (on a new connection: after it was accepted), however steadily it trickles in
+   */
+  public record Http(String host, int port, Optional<String> publicBaseUrl, Duration idleTimeout,
+      Duration headerTimeout) {}
 
   /** The management server: health probes (and metrics). */
   public record Management(String host, int port) {}
@@ -40,9 +46,10 @@ public record GatewayConfig(
    * Where packages live. {@code filesystem}: everything under {@code path}. {@code s3}: blobs in the bucket of
    * {@code s3}, records in the {@link Database}; {@code path} keeps only this replica's spool and work files, and a
    * blob that no record names (a replica died between its upload and its commit) is deleted once it is older than
-   * {@code orphanGrace}.
+   * {@code orphanGrace}. Below {@code minFreeSpace} free on the file system of {@code path}, pushes are refused with
+   * 503 and the replica reports itself not ready.
    */
-  public record Storage(StorageType type, Path path, S3 s3, Duration orphanGrace) {}
+  public record Storage(StorageType type, Path path, S3 s3, Duration orphanGrace, long minFreeSpace) {}
 
   /**
    * An S3-compatible bucket. {@code endpoint} empty means AWS; {@code pathStyle} for MinIO, S3Proxy and Ceph;

@@ -2,6 +2,7 @@ package io.snupkg.gateway.database;
 
 import io.snupkg.gateway.Backend;
 import io.snupkg.gateway.config.GatewayConfig;
+import io.snupkg.gateway.storage.DiskSpace;
 import io.snupkg.gateway.metrics.GatewayMetrics;
 import io.snupkg.gateway.storage.S3BlobStore;
 import io.vertx.core.Future;
@@ -20,7 +21,7 @@ public final class SharedBackend {
   private SharedBackend() {}
 
   /** Connects to the database and migrates its schema; the bucket is checked by readiness, not here. */
-  public static Future<Backend> start(Vertx vertx, GatewayConfig config, GatewayMetrics metrics) {
+  public static Future<Backend> start(Vertx vertx, GatewayConfig config, GatewayMetrics metrics, DiskSpace spool) {
     S3BlobStore blobs;
     try {
       blobs = new S3BlobStore(vertx, config.storage().s3(), metrics::storageRequest);
@@ -34,6 +35,7 @@ public final class SharedBackend {
       Map<String, Supplier<Future<Void>>> checks = new LinkedHashMap<>();
       checks.put("database", db::check);
       checks.put("storage", blobs::check);
+      checks.put("spool", spool::check); // uploads still land on the local disk before they go to the bucket
       OrphanSweep sweep = new OrphanSweep(vertx, db, blobs, config.storage().orphanGrace());
       sweep.start();
       return new Backend(blobs, new PgSymbolRecords(db, queue::submitted), new PgOwners(db), new PgFeedIndex(db),

@@ -44,6 +44,9 @@ public final class HttpVerticle extends VerticleBase {
         .setIdleTimeout((int) Math.max(1, config.idleTimeout().toSeconds()))
         .setIdleTimeoutUnit(TimeUnit.SECONDS)
         .setHandle100ContinueAutomatically(false)
+        // No HTTP/2 over cleartext (no NuGet client speaks it): its preface detector would hold a new connection's
+        // first bytes before the HTTP/1.x pipeline, and with it the head deadline, is in place.
+        .setHttp2ClearTextEnabled(false)
         // Body pieces of 16 KiB instead of Netty's 8: half the events and spool writes per upload, though B1 of
         // bench/ measured the same CPU per GB at 8, 16 and 64 KiB. Not larger: Vert.x's queues count pieces, not
         // bytes, so a paused upload buffers more (at 64 KiB a refused chunked upload had read 2.5 MiB past the
@@ -52,7 +55,9 @@ public final class HttpVerticle extends VerticleBase {
         // NuGet sends one part; a little slack for other clients, and room for long part headers.
         .setMaxFormFields(16)
         .setMaxFormBufferedBytes(16 * 1024);
-    server = vertx.createHttpServer(options).requestHandler(router());
+    server = vertx.createHttpServer(options)
+        .connectionHandler(connection -> HeadDeadline.install(connection, config.headerTimeout()))
+        .requestHandler(router());
     return server.listen().onSuccess(s -> LOG.debug("Public server listening on {}:{}", config.host(), s.actualPort()));
   }
 

@@ -4,14 +4,15 @@ import io.snupkg.gateway.auth.ApiKey;
 import io.snupkg.gateway.auth.KeyAuthority;
 import io.snupkg.gateway.auth.Principal;
 import io.snupkg.gateway.http.Rejection;
+import io.snupkg.gateway.storage.DiskSpace;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 
 /**
- * Everything decided before the first body byte is read: is there a key, does the declared length fit, is the
- * key valid, has it pushes left this hour. Only when all pass does the client get {@code 100 Continue} (if it
+ * Everything decided before the first body byte is read: is there a key, does the declared length fit, is there
+ * room on the disk, is the key valid, has it pushes left this hour. Only when all pass does the client get {@code 100 Continue} (if it
  * asked for one).
  */
 public final class Admission {
@@ -19,10 +20,12 @@ public final class Admission {
 
   private final KeyAuthority authority;
   private final RateLimiter rateLimit;
+  private final DiskSpace disk;
 
-  public Admission(KeyAuthority authority, RateLimiter rateLimit) {
+  public Admission(KeyAuthority authority, RateLimiter rateLimit, DiskSpace disk) {
     this.authority = authority;
     this.rateLimit = rateLimit;
+    this.disk = disk;
   }
 
   /** An admitted upload: who sends it, and whether {@code 100 Continue} went out. */
@@ -32,6 +35,10 @@ public final class Admission {
     Rejection early = headerCheck(request, limit, what);
     if (early != null) {
       return Future.failedFuture(early);
+    }
+    // Before the key check: on a full disk nothing can be stored, whoever pushes, and the auth service is spared.
+    if (disk.tooFull()) {
+      return Future.failedFuture(DiskSpace.full());
     }
     ApiKey key = ApiKey.of(request.getHeader(API_KEY_HEADER).trim());
     // After the key check: an unknown key gets its 403, not a 429 that would tell it apart from a known one.

@@ -3,6 +3,7 @@ package io.snupkg.gateway.push;
 import io.snupkg.gateway.http.ClientGoneException;
 import io.snupkg.gateway.http.Rejection;
 import io.snupkg.gateway.metrics.GatewayMetrics;
+import io.snupkg.gateway.storage.DiskSpace;
 import io.snupkg.gateway.storage.SpoolArea;
 import io.snupkg.gateway.storage.SpoolArea.SpoolFile;
 import io.vertx.core.AsyncResult;
@@ -14,7 +15,6 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.streams.WriteStream;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -34,12 +34,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class BodyReceiver {
   private static final Logger LOG = LoggerFactory.getLogger(BodyReceiver.class);
-  private static final Duration STORAGE_RETRY = Duration.ofSeconds(10);
 
   private final SpoolArea spool;
+  private final DiskSpace disk;
 
-  public BodyReceiver(SpoolArea spool) {
+  public BodyReceiver(SpoolArea spool, DiskSpace disk) {
     this.spool = spool;
+    this.disk = disk;
   }
 
   /** The body, durably named but not yet validated. The caller must commit or discard the spool file. */
@@ -53,11 +54,7 @@ public final class BodyReceiver {
    */
   public Future<Received> receive(HttpServerRequest request, long limit, String what, GatewayMetrics.Upload progress) {
     return spool.create()
-        .recover(err -> {
-          LOG.error("Cannot create a spool file in {}: {}", spool.dir(), err.toString());
-          return Future.failedFuture(
-              Rejection.unavailable("Storage is unavailable; the upload was not stored, retry later", STORAGE_RETRY));
-        })
+        .recover(err -> Future.failedFuture(storageFailed("Cannot create a spool file in " + spool.dir(), err)))
         .compose(file -> new Transfer(request, file, limit, what, progress).start());
   }
 
@@ -117,7 +114,10 @@ public final class BodyReceiver {
      */
     private void pipeTo(WriteStream<Buffer> target) {
       target.exceptionHandler(this::fail);
-      request.exceptionHandler(this::fail);
+      // Anything the request stream reports is the connection's: a reset (SO_LINGER 0) arrives here before the
+      // close event, and must count as an abort, not as a storage failure.
+      request.exceptionHandler(err -> fail(new ClientGoneException("connection failed during the upload: "
+          + err.getMessage())));
       request.handler(chunk -> {
         target.write(chunk).onFailure(this::fail);
         if (!finished && target.writeQueueFull()) {
@@ -179,8 +179,18 @@ public final class BodyReceiver {
       if (cause instanceof HttpClosedException || request.response().closed()) {
         return new ClientGoneException("connection closed during the upload");
       }
-      LOG.error("Writing an upload to spool file {} failed: {}", file.path(), cause.toString());
-      return Rejection.unavailable("Storage is unavailable; the upload was not stored, retry later", STORAGE_RETRY);
+      return storageFailed("Writing an upload to spool file " + file.path() + " failed", cause);
     }
+  }
+
+  /** A full disk is an operating condition (WARN, and readiness reports it); any other write failure is an ERROR. */
+  private Rejection storageFailed(String what, Throwable cause) {
+    if (DiskSpace.isNoSpace(cause)) {
+      LOG.warn("{}: {}", what, cause.getMessage());
+      disk.writeFailedForSpace();
+    } else {
+      LOG.error("{}: {}", what, cause.toString());
+    }
+    return DiskSpace.writeFailed(cause);
   }
 }

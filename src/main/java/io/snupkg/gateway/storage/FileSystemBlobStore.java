@@ -1,5 +1,6 @@
 package io.snupkg.gateway.storage;
 
+import io.snupkg.gateway.http.Rejection;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -13,12 +14,15 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link BlobStore} on a local directory, and the small record files of the filesystem backend beside the blobs. Atomicity comes from rename within one file system, durability from
@@ -26,6 +30,8 @@ import java.util.concurrent.Callable;
  * pool ({@code executeBlocking}, unordered), never on an event loop.
  */
 public final class FileSystemBlobStore implements BlobStore {
+  private static final Logger LOG = LoggerFactory.getLogger(FileSystemBlobStore.class);
+  private static final Duration READ_RETRY_AFTER = Duration.ofSeconds(5);
   private final Vertx vertx;
   private final Path root;
 
@@ -40,7 +46,7 @@ public final class FileSystemBlobStore implements BlobStore {
 
   @Override
   public Future<Void> putFile(String key, Path source) {
-    return blocking(() -> {
+    return writing(() -> {
       Path target = resolve(key);
       ensureParent(target);
       fsync(source, false);
@@ -51,7 +57,7 @@ public final class FileSystemBlobStore implements BlobStore {
 
   @Override
   public Future<Boolean> putFileIfAbsent(String key, Path source) {
-    return blocking(() -> {
+    return writing(() -> {
       Path target = resolve(key);
       if (Files.exists(target)) {
         return false; // the common case for a known key: no fsync, no link
@@ -64,7 +70,7 @@ public final class FileSystemBlobStore implements BlobStore {
 
   /** Writes a small object (a record), replacing what was there. For the filesystem records only. */
   public Future<Void> putBytes(String key, Buffer data) {
-    return blocking(() -> {
+    return writing(() -> {
       Path target = resolve(key);
       moveIntoPlace(writeTemp(target, data), target);
       return null;
@@ -73,7 +79,7 @@ public final class FileSystemBlobStore implements BlobStore {
 
   /** Writes a small object unless the key exists; {@code false} if it did. For the filesystem records only. */
   public Future<Boolean> putBytesIfAbsent(String key, Buffer data) {
-    return blocking(() -> {
+    return writing(() -> {
       Path target = resolve(key);
       Path tmp = writeTemp(target, data);
       try {
@@ -133,7 +139,7 @@ public final class FileSystemBlobStore implements BlobStore {
    */
   @Override
   public Future<Boolean> copyTo(String key, Path target) {
-    return blocking(() -> {
+    return writing(() -> {
       Path source = resolve(key);
       try {
         Files.createLink(target, source);
@@ -188,7 +194,7 @@ public final class FileSystemBlobStore implements BlobStore {
 
   @Override
   public Future<Void> delete(String key) {
-    return blocking(() -> {
+    return writing(() -> {
       Files.deleteIfExists(resolve(key));
       return null;
     });
@@ -197,17 +203,23 @@ public final class FileSystemBlobStore implements BlobStore {
   @Override
   public Future<Void> check() {
     Path probe = root.resolve(".ready-probe");
-    return blocking(() -> {
+    return vertx.executeBlocking(() -> {
       Files.createDirectories(root);
       Files.write(probe, new byte[] {'o', 'k'});
       Files.delete(probe);
       return (Void) null;
-    }).recover(err -> Future.failedFuture("storage " + root + " is not writable"));
+    }, false).recover(err -> Future.failedFuture("storage " + root
+        + (DiskSpace.isNoSpace(err) ? " is full" : " is not writable")));
   }
 
+  /**
+   * In the spool, which is on this file system (a commit is a rename) and emptied at every start: a temporary file
+   * that a {@code kill -9} left behind is removed by the next start instead of staying beside the records forever.
+   */
   private Path writeTemp(Path target, Buffer data) throws IOException {
     ensureParent(target);
-    Path tmp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
+    Path tmp = root.resolve(SpoolArea.FOLDER).resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
+    ensureParent(tmp);
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap(data.getBytes()));
       ch.force(true);
@@ -247,7 +259,28 @@ public final class FileSystemBlobStore implements BlobStore {
     return p;
   }
 
+  /**
+   * A write: an I/O error becomes the push's 503, "Storage is full" when the disk (or the quota) is, so that neither a
+   * full disk nor a failing one ever answers 500. Logged here, once, because the answer no longer carries it.
+   */
+  private <T> Future<T> writing(Callable<T> work) {
+    return blocking(work).recover(err -> {
+      if (!DiskSpace.isIoFailure(err)) {
+        return Future.failedFuture(err);
+      }
+      LOG.warn("Writing to storage {} failed: {}", root, err.toString());
+      return Future.failedFuture(DiskSpace.writeFailed(err));
+    });
+  }
+
+  /** A read: an I/O error other than "no such file" (which each method answers itself) is a 503. */
   private <T> Future<T> blocking(Callable<T> work) {
-    return vertx.executeBlocking(work, false);
+    return vertx.executeBlocking(work, false).recover(err -> {
+      if (!DiskSpace.isIoFailure(err)) {
+        return Future.failedFuture(err);
+      }
+      LOG.warn("Reading storage {} failed: {}", root, err.toString());
+      return Future.failedFuture(Rejection.unavailable("Storage is unavailable; retry later", READ_RETRY_AFTER));
+    });
   }
 }

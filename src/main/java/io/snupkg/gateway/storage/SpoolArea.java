@@ -17,6 +17,8 @@ import java.util.regex.Pattern;
  * (a UUID), never by the client, and the name is what travels to the validation worker.
  */
 public final class SpoolArea {
+  /** The spool's folder under the storage root. */
+  public static final String FOLDER = "spool";
   private static final Pattern NAME = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.part");
 
   private final Vertx vertx;
@@ -24,7 +26,7 @@ public final class SpoolArea {
 
   public SpoolArea(Vertx vertx, Path storageRoot) {
     this.vertx = vertx;
-    this.dir = storageRoot.toAbsolutePath().normalize().resolve("spool");
+    this.dir = storageRoot.toAbsolutePath().normalize().resolve(FOLDER);
   }
 
   /** An open spool file; the caller owns it and must either commit it (move it away) or {@link #discard} it. */
