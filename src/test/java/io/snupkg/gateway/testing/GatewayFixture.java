@@ -269,7 +269,8 @@ public final class GatewayFixture implements AutoCloseable {
     throw new AssertionError(id + " " + version + " was not " + what + " within 30 s; last status " + status);
   }
 
-  private static List<Path> files(Path root) {
+  /** The regular files under {@code root}, sorted; none if it does not exist. */
+  public static List<Path> files(Path root) {
     if (!Files.isDirectory(root)) {
       return List.of();
     }

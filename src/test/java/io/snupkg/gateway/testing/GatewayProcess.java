@@ -38,6 +38,14 @@ public final class GatewayProcess implements AutoCloseable {
    * @param sections YAML lines by section, merged with loopback ports and the storage path
    */
   public static GatewayProcess start(Path dir, Map<String, List<String>> sections) {
+    return start(dir, sections, List.of());
+  }
+
+  /**
+   * As {@link #start(Path, Map)}, with {@code java} run by {@code wrapper} (a command that ends by exec'ing its
+   * arguments, so that the process is the JVM: {@code unshare}, say).
+   */
+  public static GatewayProcess start(Path dir, Map<String, List<String>> sections, List<String> wrapper) {
     try {
       Files.createDirectories(dir);
       StringBuilder yaml = new StringBuilder("http:\n  host: 127.0.0.1\n  port: 0\n"
@@ -57,8 +65,10 @@ public final class GatewayProcess implements AutoCloseable {
       Path config = dir.resolve("gateway.yaml");
       Files.writeString(config, yaml);
       Path log = dir.resolve("gateway-" + System.nanoTime() + ".log");
-      Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx160m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), config.toString())
+      List<String> command = new java.util.ArrayList<>(wrapper);
+      command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Xmx160m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), config.toString()));
+      Process p = new ProcessBuilder(command)
           .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (System.nanoTime() < deadline) {
@@ -92,6 +102,34 @@ public final class GatewayProcess implements AutoCloseable {
 
   public long pid() {
     return process.pid();
+  }
+
+  /** The process's open file descriptors, from {@code /proc}. */
+  public int openFiles() {
+    try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc", String.valueOf(pid()), "fd"))) {
+      return (int) fds.count();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The process's resident set, in KiB, from {@code /proc}. */
+  public long rssKiB() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid()), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("\\D+", ""));
+        }
+      }
+      throw new IllegalStateException("no VmRSS in /proc/" + pid() + "/status");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A path as the process sees it: through {@code /proc/PID/root}, which shows the mounts of its namespace. */
+  public Path seen(Path path) {
+    return Path.of("/proc", String.valueOf(pid()), "root").resolve(path.toAbsolutePath().toString().substring(1));
   }
 
   public String log() {

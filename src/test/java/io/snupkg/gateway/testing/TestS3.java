@@ -186,6 +186,12 @@ public final class TestS3 implements AutoCloseable {
         software.amazon.awssdk.core.async.AsyncRequestBody.fromBytes(bytes))).eTag();
   }
 
+  /** An object's bytes, as any S3 client would read them. */
+  public byte[] get(String bucket, String key) {
+    return join(client().getObject(r -> r.bucket(bucket).key(key),
+        software.amazon.awssdk.core.async.AsyncResponseTransformer.toBytes())).asByteArray();
+  }
+
   /** Every object key in the bucket, in order. */
   public List<String> keys(String bucket) {
     List<String> keys = new ArrayList<>();
