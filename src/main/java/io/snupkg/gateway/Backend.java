@@ -45,7 +45,7 @@ public record Backend(BlobStore blobs, SymbolRecords symbols, PackageOwners owne
     FileSymbolRecords symbols = new FileSymbolRecords(vertx, store, owners, queue::submit);
     queue.records(symbols);
     Map<String, Supplier<Future<Void>>> checks = new LinkedHashMap<>();
-    checks.put("storage", () -> store.check().compose(v -> disk.check())); // writable, and room to write
+    checks.put("storage", disk::check); // the store's own folder: writable, and room to write
     return new Backend(store, symbols, owners, new FileFeedIndex(vertx, store, owners), new BlobSymbolIndex(store),
         queue, new PushRateLimit(config.rateLimit().pushesPerHour(), System::nanoTime), Duration.ofSeconds(30),
         checks, "storage " + store.root(), () -> { });

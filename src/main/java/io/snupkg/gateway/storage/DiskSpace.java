@@ -54,9 +54,25 @@ public final class DiskSpace {
     return free.get() < minFree;
   }
 
-  /** The readiness check: a fresh sample, failing with a one-line message below the minimum. */
+  /**
+   * The readiness check: a file can be created and written (inodes and blocks left, the folder writable), and a
+   * fresh sample of the free space is above the minimum. Fails with a one-line message.
+   */
   public Future<Void> check() {
-    return sample().compose(left -> left >= minFree ? Future.<Void>succeededFuture()
+    // In the spool, which every start empties: a probe that a kill -9 interrupted does not stay behind.
+    Path probe = root.resolve(SpoolArea.FOLDER).resolve(".ready-probe-" + java.util.UUID.randomUUID());
+    return vertx.executeBlocking(() -> {
+      Files.createDirectories(probe.getParent());
+      Files.write(probe, new byte[] {'o', 'k'});
+      Files.delete(probe);
+      return (Void) null;
+    }, false).recover(err -> {
+      if (isNoSpace(err)) {
+        writeFailedForSpace();
+        return Future.failedFuture("storage " + root + " is full: no file can be written");
+      }
+      return Future.failedFuture("storage " + root + " is not writable");
+    }).compose(v -> sample()).compose(left -> left >= minFree ? Future.<Void>succeededFuture()
         : Future.failedFuture("storage " + root + " is full: " + (left >> 20) + " MiB free, storage.minFreeSpace is "
             + DataSize.format(minFree)));
   }

@@ -114,6 +114,11 @@ final class Node implements AutoCloseable {
     return process.port();
   }
 
+  /** The Prometheus scrape. */
+  String metrics() {
+    return management.get("/metrics").body();
+  }
+
   Http.Reply ready() {
     return management.get("/health/ready");
   }
@@ -165,7 +170,7 @@ final class Node implements AutoCloseable {
   }
 
   List<Path> spoolFiles() {
-    return files(data().resolve("spool"));
+    return GatewayFixture.uploads(data().resolve("spool"));
   }
 
   /**

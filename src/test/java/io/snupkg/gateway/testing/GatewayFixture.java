@@ -168,7 +168,30 @@ public final class GatewayFixture implements AutoCloseable {
 
   /** Files in the upload spool: must be empty whenever no upload is in flight. */
   public List<Path> spoolFiles() {
-    return files(dir.resolve("data/spool"));
+    return uploads(dir.resolve("data/spool"));
+  }
+
+  /**
+   * The uploads in a spool folder; not the dot files beside them, which are the temporaries of a record being
+   * written and the readiness probe (there so that every start removes what a crash left of them).
+   */
+  public static List<Path> uploads(Path spool) {
+    if (!Files.isDirectory(spool)) {
+      return List.of();
+    }
+    // A directory stream, not a walk: it stats nothing, so an upload that ends while it lists does not fail it.
+    List<Path> uploads = new ArrayList<>();
+    try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(spool)) {
+      entries.forEach(p -> {
+        if (!p.getFileName().toString().startsWith(".")) {
+          uploads.add(p);
+        }
+      });
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    uploads.sort(null);
+    return uploads;
   }
 
   /**
@@ -181,7 +204,6 @@ public final class GatewayFixture implements AutoCloseable {
     }
     List<Path> background = List.of(dir.resolve("data/spool"), dir.resolve("data/work"), dir.resolve("data/ssqp"));
     return files(dir.resolve("data")).stream().filter(p -> background.stream().noneMatch(p::startsWith))
-        .filter(p -> !(p.getFileName().toString().startsWith(".") && p.toString().endsWith(".tmp"))) // mid-rename
         .toList();
   }
 

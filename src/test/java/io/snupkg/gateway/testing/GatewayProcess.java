@@ -48,20 +48,19 @@ public final class GatewayProcess implements AutoCloseable {
   public static GatewayProcess start(Path dir, Map<String, List<String>> sections, List<String> wrapper) {
     try {
       Files.createDirectories(dir);
-      StringBuilder yaml = new StringBuilder("http:\n  host: 127.0.0.1\n  port: 0\n"
-          + "management:\n  host: 127.0.0.1\n  port: 0\n");
-      boolean storage = false;
-      for (Map.Entry<String, List<String>> s : sections.entrySet()) {
-        yaml.append(s.getKey()).append(":\n");
-        if (s.getKey().equals("storage")) {
-          yaml.append("  path: '").append(dir.resolve("data")).append("'\n");
-          storage = true;
-        }
-        s.getValue().forEach(l -> yaml.append("  ").append(l).append('\n'));
-      }
-      if (!storage) {
-        yaml.append("storage:\n  path: '").append(dir.resolve("data")).append("'\n");
-      }
+      // Loopback on ports of its choosing, the storage path in dir; a section given twice in YAML would replace the
+      // first, so the caller's lines are merged into these.
+      Map<String, List<String>> merged = new java.util.LinkedHashMap<>();
+      merged.put("http", new java.util.ArrayList<>(List.of("host: 127.0.0.1", "port: 0")));
+      merged.put("management", new java.util.ArrayList<>(List.of("host: 127.0.0.1", "port: 0")));
+      merged.put("storage", new java.util.ArrayList<>(List.of("path: '" + dir.resolve("data") + "'")));
+      sections.forEach((section, lines) -> merged.computeIfAbsent(section, x -> new java.util.ArrayList<>())
+          .addAll(lines));
+      StringBuilder yaml = new StringBuilder();
+      merged.forEach((section, lines) -> {
+        yaml.append(section).append(":\n");
+        lines.forEach(l -> yaml.append("  ").append(l).append('\n'));
+      });
       Path config = dir.resolve("gateway.yaml");
       Files.writeString(config, yaml);
       Path log = dir.resolve("gateway-" + System.nanoTime() + ".log");
