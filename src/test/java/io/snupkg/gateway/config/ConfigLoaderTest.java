@@ -44,6 +44,8 @@ class ConfigLoaderTest {
     assertEquals(8080, c.http().port());
     assertEquals(Optional.empty(), c.http().publicBaseUrl());
     assertEquals(Duration.ofSeconds(60), c.http().idleTimeout());
+    assertEquals(Duration.ofSeconds(30), c.http().headerTimeout());
+    assertEquals(256L << 20, c.storage().minFreeSpace());
     assertEquals("0.0.0.0", c.management().host());
     assertEquals(9090, c.management().port());
     assertEquals(250L * 1024 * 1024, c.limits().maxSymbolPackageSize());
@@ -390,6 +392,16 @@ class ConfigLoaderTest {
   void topLevelMustBeAMapping() {
     ConfigException e = rejected("- http\n- limits\n");
     assertTrue(e.getMessage().startsWith("test.yaml"), e.getMessage());
+  }
+
+  @Test
+  void theHeadDeadlineAndTheFreeSpaceMinimumAreSet() {
+    GatewayConfig c = yaml("http:\n  headerTimeout: 5s\nstorage:\n  minFreeSpace: 2GiB\n");
+    assertEquals(Duration.ofSeconds(5), c.http().headerTimeout());
+    assertEquals(2L << 30, c.storage().minFreeSpace());
+    ConfigException tooSmall = rejected("storage:\n  minFreeSpace: 4KiB\n");
+    assertEquals("storage.minFreeSpace: at least 1MiB", tooSmall.getMessage());
+    assertTrue(rejected("http:\n  headerTimeout: later\n").getMessage().contains("http.headerTimeout"));
   }
 
   @Test
