@@ -12,8 +12,8 @@ import io.vertx.core.http.HttpVersion;
 
 /**
  * Everything decided before the first body byte is read: is there a key, does the declared length fit, is there
- * room on the disk, is the key valid, has it pushes left this hour. Only when all pass does the client get {@code 100 Continue} (if it
- * asked for one).
+ * room on the disk, is the key valid, has it pushes left this hour. Only when all pass does the client get
+ * {@code 100 Continue} (if it asked for one).
  */
 public final class Admission {
   public static final String API_KEY_HEADER = "X-NuGet-ApiKey";
