@@ -108,10 +108,11 @@ public final class Gateway {
         spool.prepare();
         return proxyAuth ? new UpstreamKeyAuthority(vertx, config.auth(), clock, metrics)
             : (KeyAuthority) FileKeyAuthority.start(vertx, config.auth().file(), clock);
-      });
+      }).compose(authority -> disk.start().map(authority)); // after prepare: the folder exists
     }).compose(authority -> {
       Backend backend = opened[0];
-      ErrorResponder errors = new ErrorResponder(vertx, config.limits().drainTimeout(), config.limits().drainMaxBytes());
+      ErrorResponder errors = new ErrorResponder(vertx, config.limits().drainTimeout(), config.limits().drainMaxBytes(),
+          config.http().maxRetryAfter());
       UploadPipeline pipeline = new UploadPipeline(vertx, new Admission(authority, backend.rateLimit(), disk),
           new BodyReceiver(spool, disk), new ValidationClient(vertx, config.validation().timeout(), metrics), authority,
           proxyAuth ? Optional.empty() : Optional.of(backend.owners()), spool, errors, metrics);

@@ -94,7 +94,11 @@ public final class ConfigLoader {
         port("http.port", 8080),
         optionalUrl("http.publicBaseUrl").map(u -> u.replaceAll("/+$", "")),
         duration("http.idleTimeout", "60s"),
-        duration("http.headerTimeout", "30s"));
+        duration("http.headerTimeout", "30s"),
+        duration("http.maxRetryAfter", "60s"));
+    if (http.maxRetryAfter().compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new ConfigException("http.maxRetryAfter: at least 1s"); // Retry-After counts whole seconds
+    }
     Management management = new Management(string("management.host", "0.0.0.0"), port("management.port", 9090));
     Limits limits = new Limits(
         size("limits.maxSymbolPackageSize", "250MiB"),

@@ -27,9 +27,11 @@ public record GatewayConfig(
    * @param idleTimeout a connection silent for this long is closed
    * @param headerTimeout a request head (request line and headers) must be complete this long after its first byte
    *     arrived (on a new connection: after it was accepted), however steadily it trickles in
+   * @param maxRetryAfter the longest {@code Retry-After} any answer carries (429, 503), whatever the rate limit or an
+   *     upstream service would say
    */
   public record Http(String host, int port, Optional<String> publicBaseUrl, Duration idleTimeout,
-      Duration headerTimeout) {}
+      Duration headerTimeout, Duration maxRetryAfter) {}
 
   /** The management server: health probes (and metrics). */
   public record Management(String host, int port) {}

@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,16 +23,25 @@ import org.slf4j.LoggerFactory;
  * {@code drainMaxBytes}, as nginx's lingering close does; only past those bounds is the connection closed.
  */
 public final class ErrorResponder {
+  /**
+   * The longest {@code Retry-After} unless {@code http.maxRetryAfter} says otherwise. NuGet 6.5+ waits out whatever
+   * it is told (up to an hour) before each of its three tries, but one 300 s timeout covers the whole push: a wait
+   * longer than about 100 s turns a retryable answer into "Pushing took too long".
+   */
+  public static final Duration DEFAULT_MAX_RETRY_AFTER = Duration.ofSeconds(60);
+
   private static final Logger LOG = LoggerFactory.getLogger(ErrorResponder.class);
 
   private final Vertx vertx;
   private final Duration drainTimeout;
   private final long drainMaxBytes;
+  private final Duration maxRetryAfter;
 
-  public ErrorResponder(Vertx vertx, Duration drainTimeout, long drainMaxBytes) {
+  public ErrorResponder(Vertx vertx, Duration drainTimeout, long drainMaxBytes, Duration maxRetryAfter) {
     this.vertx = vertx;
     this.drainTimeout = drainTimeout;
     this.drainMaxBytes = drainMaxBytes;
+    this.maxRetryAfter = maxRetryAfter;
   }
 
   /** Answers {@code failure} and, if the request body is still arriving, drains it. */
@@ -52,7 +62,7 @@ public final class ErrorResponder {
     if (closeNow) {
       response.putHeader(HttpHeaders.CONNECTION, "close");
     }
-    send(response, rejection).onComplete(v -> {
+    send(response, rejection, maxRetryAfter).onComplete(v -> {
       if (closeNow) {
         request.connection().close();
       } else if (bodyPending) {
@@ -61,13 +71,36 @@ public final class ErrorResponder {
     });
   }
 
-  /** Writes a rejection: status, reason phrase, {@code Retry-After}, JSON body. */
+  /** Writes a rejection with the default cap on {@code Retry-After} (routes whose waits are a few seconds). */
   public static io.vertx.core.Future<Void> send(HttpServerResponse response, Rejection rejection) {
+    return send(response, rejection, DEFAULT_MAX_RETRY_AFTER);
+  }
+
+  /**
+   * Writes a rejection: status, reason phrase, {@code Retry-After} (the rejection's, or one relayed from an upstream
+   * service already on the response, at most {@code maxRetryAfter}), JSON body.
+   */
+  public static io.vertx.core.Future<Void> send(HttpServerResponse response, Rejection rejection,
+      Duration maxRetryAfter) {
     response.setStatusCode(rejection.status()).setStatusMessage(rejection.reason());
-    rejection.retryAfter().ifPresent(d -> response.putHeader(HttpHeaders.RETRY_AFTER,
-        String.valueOf(Math.max(1, d.toSeconds()))));
+    Optional<Long> seconds = rejection.retryAfter().map(d -> Math.max(1, d.toSeconds()))
+        .or(() -> relayedSeconds(response.headers().get(HttpHeaders.RETRY_AFTER)));
+    seconds.ifPresent(s -> response.putHeader(HttpHeaders.RETRY_AFTER,
+        String.valueOf(Math.min(s, Math.max(1, maxRetryAfter.toSeconds())))));
     JsonObject body = new JsonObject().put("status", rejection.status()).put("message", rejection.reason());
     return response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+  }
+
+  /** A relayed {@code Retry-After} in seconds; an HTTP date is left as it is (it names its own moment). */
+  private static Optional<Long> relayedSeconds(String value) {
+    if (value == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Math.max(0, Long.parseLong(value.trim())));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
   }
 
   private Rejection asRejection(HttpServerRequest request, Throwable failure) {

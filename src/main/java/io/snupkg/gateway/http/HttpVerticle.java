@@ -111,9 +111,9 @@ public final class HttpVerticle extends VerticleBase {
     ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encodePrettily());
   }
 
-  private static void reject(RoutingContext ctx, Rejection rejection) {
+  private void reject(RoutingContext ctx, Rejection rejection) {
     if (!ctx.response().ended() && !ctx.response().headWritten()) {
-      ErrorResponder.send(ctx.response(), rejection);
+      ErrorResponder.send(ctx.response(), rejection, config.maxRetryAfter());
     }
   }
 }

@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Answers a download of a whole stored blob: a 302 to the store itself where it presigns URLs, else the bytes
- * streamed from the store, with the blob's ETag; HEAD describes it without the bytes.
+ * streamed from the store, with the blob's ETag (and 304 to an {@code If-None-Match} that has it); HEAD describes it
+ * without the bytes.
  */
 public final class BlobDownload {
   private BlobDownload() {}
@@ -27,12 +28,30 @@ public final class BlobDownload {
     if (!resp.headers().contains(HttpHeaders.ETAG)) {
       resp.putHeader(HttpHeaders.ETAG, blob.etag());
     }
+    if (noneMatch(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH), resp.headers().get(HttpHeaders.ETAG))) {
+      resp.setStatusCode(304).end(); // the client's copy is this one: the ETag changes with the bytes
+      return;
+    }
     if (ctx.request().method() == HttpMethod.HEAD) {
       // Vert.x leaves Content-Length to the handler on HEAD.
       resp.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(blob.size())).end();
       return;
     }
     blobs.send(key, resp, 0, blob.size()).onFailure(err -> failed(ctx, err));
+  }
+
+  /** {@code If-None-Match} uses the weak comparison (RFC 9110 §13.1.2): a {@code W/} prefix is ignored. */
+  public static boolean noneMatch(String header, String etag) {
+    if (header == null) {
+      return false;
+    }
+    for (String tag : header.split(",")) {
+      String t = tag.trim();
+      if (t.equals("*") || (t.startsWith("W/") ? t.substring(2) : t).equals(etag)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -77,6 +77,11 @@ public final class DiskSpace {
             + DataSize.format(minFree)));
   }
 
+  /** A first sample, before the gateway serves: without one the first pushes would pass on an unknown disk. */
+  public Future<Void> start() {
+    return sample().mapEmpty();
+  }
+
   /** Called when a write failed for lack of space: the next admission sees the disk as it is now. */
   public void writeFailedForSpace() {
     refresh();

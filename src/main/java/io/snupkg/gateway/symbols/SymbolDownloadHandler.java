@@ -156,7 +156,7 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
     resp.putHeader(HttpHeaders.ETAG, etag)
         .putHeader(HttpHeaders.CACHE_CONTROL, CACHE_CONTROL)
         .putHeader(HttpHeaders.ACCEPT_RANGES, "bytes");
-    if (noneMatch(req.getHeader(HttpHeaders.IF_NONE_MATCH), etag)) {
+    if (BlobDownload.noneMatch(req.getHeader(HttpHeaders.IF_NONE_MATCH), etag)) {
       resp.setStatusCode(304).end();
       return;
     }
@@ -183,20 +183,6 @@ public final class SymbolDownloadHandler implements Handler<RoutingContext> {
       return;
     }
     blobs.send(pdb.blobKey(), resp, r.first(), r.length()).onFailure(err -> BlobDownload.failed(ctx, err));
-  }
-
-  /** {@code If-None-Match} uses the weak comparison (RFC 9110 §13.1.2): a {@code W/} prefix is ignored. */
-  static boolean noneMatch(String header, String etag) {
-    if (header == null) {
-      return false;
-    }
-    for (String tag : header.split(",")) {
-      String t = tag.trim();
-      if (t.equals("*") || (t.startsWith("W/") ? t.substring(2) : t).equals(etag)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**

@@ -70,6 +70,10 @@ public final class PackageInspector {
     try (ZipReader zip = ZipReader.open(file, limits, kind.noun)) {
       List<Entry> entries = zip.entries();
       checkNames(entries, kind);
+      if (kind == Kind.PACKAGE && isLegacySymbols(entries)) {
+        throw new InvalidPackageException(Rule.LEGACY_SYMBOLS, "This is a legacy .symbols.nupkg (PDBs and a src/ "
+            + "folder), not a package: push the .snupkg instead (dotnet pack -p:SymbolPackageFormat=snupkg)");
+      }
       Entry nuspecEntry = rootNuspec(entries, kind);
       Nuspec nuspec = readNuspec(zip, nuspecEntry);
       NuGetVersion version = checkMetadata(nuspec, nuspecEntry.name(), kind);
@@ -80,6 +84,17 @@ public final class PackageInspector {
       List<PackageManifest.Pdb> pdbs = readContent(zip, entries, nuspecEntry, kind);
       return new PackageManifest(nuspec.id(), version.normalized(), pdbs);
     }
+  }
+
+  /**
+   * What {@code nuget pack -Symbols} and {@code dotnet pack --include-symbols --include-source} put beside the DLLs:
+   * PDBs and their sources under {@code src/}. Its nuspec is the package's own, so only the content tells it apart;
+   * a {@code *.nupkg} glob sends it to the package endpoint after the package. PDBs alone are not enough: many
+   * packages ship them on purpose.
+   */
+  private static boolean isLegacySymbols(List<Entry> entries) {
+    return entries.stream().anyMatch(PackageInspector::isPdb)
+        && entries.stream().anyMatch(e -> !e.isDirectory() && e.name().startsWith("src/"));
   }
 
   /** A symbol file as nuget.org counts them: a file whose name ends exactly in ".pdb". */

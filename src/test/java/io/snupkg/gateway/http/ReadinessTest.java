@@ -31,8 +31,10 @@ class ReadinessTest {
   void storageThatCannotBeWrittenIsNotReady(@TempDir Path dir) throws Exception {
     try (GatewayFixture gw = GatewayFixture.builder(dir).filesystem().key("ci", "*").start()) {
       assertEquals("UP", ready(gw, 200).getString("storage"));
-      // Root ignores permissions, but no one can write a file where a directory is.
-      Files.createDirectories(dir.resolve("data/.ready-probe/blocked"));
+      // Root ignores permissions, but no one can create a file in a folder that is a file: the probe writes in the
+      // spool, as uploads do.
+      Files.delete(dir.resolve("data/spool"));
+      Files.writeString(dir.resolve("data/spool"), "not a folder");
       assertTrue(ready(gw, 503).getString("storage").startsWith("DOWN: storage "), "names the storage");
     }
   }
