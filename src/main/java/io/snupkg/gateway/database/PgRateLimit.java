@@ -22,9 +22,14 @@ public final class PgRateLimit implements RateLimiter {
   }
 
   @Override
-  public Future<Void> take(ApiKey key) {
+  public int pushesPerHour() {
+    return pushesPerHour;
+  }
+
+  @Override
+  public Future<Integer> take(ApiKey key) {
     if (pushesPerHour <= 0) {
-      return Future.succeededFuture();
+      return Future.succeededFuture(UNLIMITED);
     }
     double perSecond = pushesPerHour / 3600.0;
     return db.query("INSERT INTO rate_bucket AS b (key_sha256, tokens, updated) VALUES ($1, $2 - 1, now()) "
@@ -32,11 +37,12 @@ public final class PgRateLimit implements RateLimiter {
             + "b.updated) * $3) - 1, updated = now() "
             + "WHERE LEAST($2, b.tokens + EXTRACT(EPOCH FROM now() - b.updated) * $3) >= 1 RETURNING tokens",
             Tuple.of(key.sha256Hex(), (double) pushesPerHour, perSecond))
-        .compose(rows -> rows.size() > 0 ? Future.succeededFuture() : deficit(key, perSecond));
+        .compose(rows -> rows.size() > 0 ? Future.succeededFuture((int) rows.iterator().next().getDouble(0).doubleValue())
+            : deficit(key, perSecond));
   }
 
   /** How long until the bucket holds a whole token again: the 429's Retry-After. */
-  private Future<Void> deficit(ApiKey key, double perSecond) {
+  private Future<Integer> deficit(ApiKey key, double perSecond) {
     return db.query("SELECT LEAST($2, tokens + EXTRACT(EPOCH FROM now() - updated) * $3) FROM rate_bucket "
             + "WHERE key_sha256 = $1", Tuple.of(key.sha256Hex(), (double) pushesPerHour, perSecond))
         .compose(rows -> {

@@ -12,6 +12,16 @@ public interface PackageFeed {
   Future<Boolean> contains(String id, String normalizedVersion);
 
   /**
+   * A lookup of the parent: found or not, and how long the feed took to list it when it did not at first (a feed
+   * that indexes asynchronously); {@code Duration.ZERO} when it was there at once.
+   */
+  record Lookup(boolean found, java.time.Duration lagged) {}
+
+  default Future<Lookup> lookup(String id, String normalizedVersion) {
+    return contains(id, normalizedVersion).map(found -> new Lookup(found, java.time.Duration.ZERO));
+  }
+
+  /**
    * Copies the nupkg into {@code target}, streamed, never held in memory. Fails with a {@code Rejection} (404 when
    * the feed has no such package, 503 when it cannot be asked).
    */

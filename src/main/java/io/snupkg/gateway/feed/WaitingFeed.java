@@ -27,21 +27,34 @@ public final class WaitingFeed implements PackageFeed {
 
   @Override
   public Future<Boolean> contains(String id, String normalizedVersion) {
-    Promise<Boolean> result = Promise.promise();
-    attempt(id, normalizedVersion, System.nanoTime() + wait.toNanos(), FIRST_PAUSE, result);
+    return lookup(id, normalizedVersion).map(Lookup::found);
+  }
+
+  @Override
+  public Future<Lookup> lookup(String id, String normalizedVersion) {
+    Promise<Lookup> result = Promise.promise();
+    long start = System.nanoTime();
+    attempt(id, normalizedVersion, start, start + wait.toNanos(), FIRST_PAUSE, result);
     return result.future();
   }
 
-  private void attempt(String id, String version, long deadline, Duration pause, Promise<Boolean> result) {
+  private void attempt(String id, String version, long start, long deadline, Duration pause, Promise<Lookup> result) {
     feed.contains(id, version).onComplete(ar -> {
-      long left = deadline - System.nanoTime();
-      if (ar.failed() || ar.result() || left <= 0) {
-        result.handle(ar);
+      long now = System.nanoTime();
+      long left = deadline - now;
+      if (ar.failed()) {
+        result.fail(ar.cause());
+        return;
+      }
+      if (ar.result() || left <= 0) {
+        // Not there at the first look but later: the feed lags, which the push's answer tells the user.
+        result.complete(new Lookup(ar.result(), pause.equals(FIRST_PAUSE) ? Duration.ZERO
+            : Duration.ofNanos(now - start)));
         return;
       }
       long delay = Math.max(1, Math.min(pause.toNanos(), left) / 1_000_000);
       Duration next = pause.multipliedBy(2).compareTo(LONGEST_PAUSE) > 0 ? LONGEST_PAUSE : pause.multipliedBy(2);
-      vertx.setTimer(delay, t -> attempt(id, version, deadline, next, result));
+      vertx.setTimer(delay, t -> attempt(id, version, start, deadline, next, result));
     });
   }
 

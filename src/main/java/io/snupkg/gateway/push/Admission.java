@@ -17,6 +17,8 @@ import io.vertx.core.http.HttpVersion;
  */
 public final class Admission {
   public static final String API_KEY_HEADER = "X-NuGet-ApiKey";
+  /** Every value of it, on any answer, is printed by both NuGet clients as a warning line. */
+  public static final String WARNING_HEADER = "X-NuGet-Warning";
 
   private final KeyAuthority authority;
   private final RateLimiter rateLimit;
@@ -28,8 +30,11 @@ public final class Admission {
     this.disk = disk;
   }
 
-  /** An admitted upload: who sends it, and whether {@code 100 Continue} went out. */
-  public record Admitted(ApiKey key, Principal principal, boolean continueSent) {}
+  /**
+   * An admitted upload: who sends it, whether {@code 100 Continue} went out, and the warning for its answer (its key
+   * is close to the rate limit), or null.
+   */
+  public record Admitted(ApiKey key, Principal principal, boolean continueSent, String warning) {}
 
   public Future<Admitted> admit(HttpServerRequest request, long limit, String what) {
     Rejection early = headerCheck(request, limit, what);
@@ -42,14 +47,15 @@ public final class Admission {
     }
     ApiKey key = ApiKey.of(request.getHeader(API_KEY_HEADER).trim());
     // After the key check: an unknown key gets its 403, not a 429 that would tell it apart from a known one.
-    return authority.admit(key).compose(principal -> rateLimit.take(key).map(principal)).compose(principal -> {
+    return authority.admit(key).compose(principal -> rateLimit.take(key).compose(left -> {
       boolean expectsContinue = request.version() != HttpVersion.HTTP_1_0
           && "100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT));
       if (expectsContinue) {
         request.response().writeContinue();
       }
-      return Future.succeededFuture(new Admitted(key, principal, expectsContinue));
-    });
+      return Future.succeededFuture(new Admitted(key, principal, expectsContinue,
+          RateLimiter.lowWarning(left, rateLimit.pushesPerHour())));
+    }));
   }
 
   /** What the request head alone decides: a key is present (401) and the declared length fits (413); else null. */

@@ -84,7 +84,13 @@ public final class PackageProxyHandler implements Handler<RoutingContext> {
   private Future<Void> admit(HttpServerRequest request) {
     Rejection early = Admission.headerCheck(request, limit, NOUN);
     return early != null ? Future.failedFuture(early)
-        : rateLimit.take(ApiKey.of(request.getHeader(Admission.API_KEY_HEADER).trim()));
+        : rateLimit.take(ApiKey.of(request.getHeader(Admission.API_KEY_HEADER).trim())).map(left -> {
+          String warning = RateLimiter.lowWarning(left, rateLimit.pushesPerHour());
+          if (warning != null) { // beside the feed's own warnings, which the relay adds
+            request.response().headers().add(Admission.WARNING_HEADER, warning);
+          }
+          return null;
+        });
   }
 
   /** One push on its way upstream; lives on the request's event loop. Completes with the relayed status. */

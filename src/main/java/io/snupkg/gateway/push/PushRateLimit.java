@@ -41,15 +41,27 @@ public final class PushRateLimit implements RateLimiter {
   }
 
   @Override
-  public Future<Void> take(ApiKey key) {
-    Rejection limited = tryTake(key);
-    return limited == null ? Future.succeededFuture() : Future.failedFuture(limited);
+  public Future<Integer> take(ApiKey key) {
+    Taken taken = takeOne(key);
+    return taken.refusal() == null ? Future.succeededFuture(taken.left()) : Future.failedFuture(taken.refusal());
+  }
+
+  @Override
+  public int pushesPerHour() {
+    return pushesPerHour;
   }
 
   /** Takes one push from the key's bucket, or returns the 429 to answer (with when the next token arrives). */
-  synchronized Rejection tryTake(ApiKey key) {
+  Rejection tryTake(ApiKey key) {
+    return takeOne(key).refusal();
+  }
+
+  /** The pushes left after a take, or the refusal. */
+  private record Taken(int left, Rejection refusal) {}
+
+  private synchronized Taken takeOne(ApiKey key) {
     if (pushesPerHour <= 0) {
-      return null;
+      return new Taken(UNLIMITED, null);
     }
     long now = nanoTime.getAsLong();
     Bucket bucket = buckets.computeIfAbsent(key.sha256Hex(), k -> {
@@ -63,10 +75,10 @@ public final class PushRateLimit implements RateLimiter {
     bucket.updated = now;
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
-      return null;
+      return new Taken((int) bucket.tokens, null);
     }
     long waitNanos = (long) Math.ceil((1 - bucket.tokens) / perNano);
     long seconds = (waitNanos + 999_999_999L) / 1_000_000_000L; // rounded up: retrying then finds a token
-    return Rejection.tooManyRequests(pushesPerHour, Duration.ofSeconds(Math.max(1, seconds)));
+    return new Taken(0, Rejection.tooManyRequests(pushesPerHour, Duration.ofSeconds(Math.max(1, seconds))));
   }
 }

@@ -47,20 +47,28 @@ public final class SymbolPushHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    pipeline.run(ctx.request(), limit, PackageInspector.Kind.SYMBOLS, NOUN, this::decide);
+    pipeline.run(ctx.request(), limit, PackageInspector.Kind.SYMBOLS, NOUN, upload -> decide(ctx, upload));
   }
 
-  private Future<Integer> decide(UploadPipeline.Upload upload) {
+  private Future<Integer> decide(RoutingContext ctx, UploadPipeline.Upload upload) {
     PackageManifest m = upload.manifest();
     String sha512 = upload.body().sha512();
-    return feed.contains(m.id(), m.version())
+    return feed.lookup(m.id(), m.version())
         .andThen(ar -> metrics.feedLookup(ar.failed() ? FeedResult.UNAVAILABLE
-            : ar.result() ? FeedResult.FOUND : FeedResult.MISSING))
-        .compose(present -> present ? Future.succeededFuture() : Future.failedFuture(Rejection.parentMissing(m.id(), m.version())))
-        .compose(v -> symbols.accept(
+            : ar.result().found() ? FeedResult.FOUND : FeedResult.MISSING))
+        .compose(lookup -> lookup.found() ? Future.succeededFuture(lookup)
+            : Future.failedFuture(Rejection.parentMissing(m.id(), m.version())))
+        .compose(lookup -> symbols.accept(
             new Push(m.id(), m.version(), new Upload(sha512, upload.body().size(), upload.subject(), clock.instant()),
                 !upload.ownsId()),
-            () -> blobs.putFile(SymbolPushRule.snupkgKey(m.id(), m.version(), sha512), upload.body().path())))
-        .map(201);
+            () -> blobs.putFile(SymbolPushRule.snupkgKey(m.id(), m.version(), sha512), upload.body().path()))
+            .map(accepted -> {
+              if (!lookup.lagged().isZero()) { // accepted, but the user should know why it may take a while
+                ctx.response().headers().add(Admission.WARNING_HEADER, "The feed listed " + m.id() + " "
+                    + m.version() + " only after " + Math.max(1, Math.round(lookup.lagged().toMillis() / 1000.0))
+                    + " s; the symbols are pending until the feed also serves the package");
+              }
+              return 201;
+            }));
   }
 }

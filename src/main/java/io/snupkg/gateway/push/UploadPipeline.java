@@ -100,6 +100,9 @@ public final class UploadPipeline {
         .onSuccess(ar -> {
           // Answer first, then log: the client does not wait for the log lines.
           if (ar.succeeded()) {
+            if (admitted[0].warning() != null) {
+              request.response().headers().add(Admission.WARNING_HEADER, admitted[0].warning());
+            }
             request.response().setStatusCode(ar.result()).end();
             recorder.accepted(ar.result());
           } else {

@@ -45,6 +45,7 @@ class ConfigLoaderTest {
     assertEquals(Optional.empty(), c.http().publicBaseUrl());
     assertEquals(Duration.ofSeconds(60), c.http().idleTimeout());
     assertEquals(Duration.ofSeconds(30), c.http().headerTimeout());
+    assertEquals(Duration.ofSeconds(60), c.http().maxRetryAfter());
     assertEquals(256L << 20, c.storage().minFreeSpace());
     assertEquals("0.0.0.0", c.management().host());
     assertEquals(9090, c.management().port());
@@ -402,6 +403,8 @@ class ConfigLoaderTest {
     ConfigException tooSmall = rejected("storage:\n  minFreeSpace: 4KiB\n");
     assertEquals("storage.minFreeSpace: at least 1MiB", tooSmall.getMessage());
     assertTrue(rejected("http:\n  headerTimeout: later\n").getMessage().contains("http.headerTimeout"));
+    assertEquals(Duration.ofSeconds(5), yaml("http:\n  maxRetryAfter: 5s\n").http().maxRetryAfter());
+    assertEquals("http.maxRetryAfter: at least 1s", rejected("http:\n  maxRetryAfter: 500ms\n").getMessage());
   }
 
   @Test
