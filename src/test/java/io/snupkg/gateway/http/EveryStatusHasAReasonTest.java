@@ -104,6 +104,8 @@ class EveryStatusHasAReasonTest {
     answers.put("400 not HTTP", raw(port, "NOT HTTP AT ALL\r\n\r\n"));
     answers.put("429 rate", twice(limited.port(), limited.key("ci")));
     answers.put("503 full disk", push(full.port(), "/api/v2/symbolpackage/", full.key("ci"), snupkg));
+    answers.put("503 not ready", get(full.gateway.managementPort(), "GET", "/health/ready", ""));
+    answers.put("404 management", get(full.gateway.managementPort(), "GET", "/nothing", ""));
 
     TreeSet<Integer> statuses = new TreeSet<>();
     for (Map.Entry<String, RawHttp.Head> a : answers.entrySet()) {
