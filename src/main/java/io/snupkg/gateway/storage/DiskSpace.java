@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * out of rotation, not as uploads that fail halfway.
  *
  * <p>Admission asks for every push, on an event loop: the figure it gets was sampled (on a worker) at most a
- * second ago, and a write that failed for lack of space asks for a new sample at once.
+ * second ago, or by the previous push when the disk is within twice the minimum; a write that failed for lack of
+ * space asks for a new sample at once.
  */
 public final class DiskSpace {
   /** Long enough for an operator to free space, short enough that the client's 300 s budget allows retries. */
@@ -48,10 +49,13 @@ public final class DiskSpace {
    * what is left above the minimum finds out when its write fails, with the same answer.
    */
   public boolean tooFull() {
-    if (System.nanoTime() - sampledAt.get() > SAMPLE_EVERY_NANOS) {
+    long left = free.get();
+    // Near the minimum, every push asks for a new sample (the next one sees it): at a second's age, a burst of
+    // pushes would otherwise be admitted into the reserve that publishing and records need.
+    if (left < 2 * minFree || System.nanoTime() - sampledAt.get() > SAMPLE_EVERY_NANOS) {
       refresh();
     }
-    return free.get() < minFree;
+    return left < minFree;
   }
 
   /**

@@ -264,7 +264,7 @@ public final class FileSystemBlobStore implements BlobStore {
    * full disk nor a failing one ever answers 500. Logged here, once, because the answer no longer carries it.
    */
   private <T> Future<T> writing(Callable<T> work) {
-    return blocking(work).recover(err -> {
+    return vertx.executeBlocking(work, false).recover(err -> {
       if (!DiskSpace.isIoFailure(err)) {
         return Future.failedFuture(err);
       }

@@ -42,7 +42,9 @@ class FullDiskTest {
       List<Integer> statuses = new ArrayList<>();
       int version = 0;
       if (store == Store.FILESYSTEM) {
-        Files.write(ballast, new byte[6 << 20]); // what the operator will delete
+        // What the operator will delete: more than the minimum, so that its deletion brings the disk above it even
+        // though publishing goes on writing the PDBs of the last accepted pushes into the reserve.
+        Files.write(ballast, new byte[12 << 20]);
         // Push until space runs out: every push stores about 1 MiB, and publishing copies its PDB.
         while (statuses.stream().allMatch(s -> s == 201)) {
           assertTrue(++version <= 40, "40 MiB of pushes on a 40 MiB disk and none was refused: " + statuses);
@@ -108,12 +110,12 @@ class FullDiskTest {
         assertTrue(String.valueOf(noMoreInodes.getMessage()).contains("No space left on device"),
             noMoreInodes.toString());
       }
-      List<Path> freed = new ArrayList<>();
-      try (var names = Files.list(ballast)) {
-        names.sorted().limit(store == Store.FILESYSTEM ? 40 : 0).forEach(freed::add);
-      }
-      for (Path p : freed) { // a few inodes back on the filesystem backend: some pushes fit, then a folder fails
-        Files.delete(p);
+      if (store == Store.FILESYSTEM) {
+        // One inode back: the upload's spool file takes it, and the store's next write (a folder for the new id, or
+        // the temporary file of its owner record) finds none: the store's own write path must answer the 503.
+        deleteSome(ballast, 1);
+        assertFull(node.pushPackage(TestPackages.nupkg("Full.Inodes.Folder", "1.0.0")));
+        deleteSome(ballast, 40); // a few more: some pushes fit, then one meets the end at whichever write
       }
       while (statuses.stream().allMatch(s -> s == 201)) {
         assertTrue(++version <= 40, "no push was refused: " + statuses);
@@ -130,6 +132,14 @@ class FullDiskTest {
       awaitReadiness(node, 200);
       assertEquals(201, pushPair(node, id, "2.0.0"), "a push after inodes were freed");
       node.awaitAvailable(id, "2.0.0");
+    }
+  }
+
+  private static void deleteSome(Path folder, int count) throws IOException {
+    try (var names = Files.list(folder)) {
+      for (Path p : names.sorted().limit(count).toList()) {
+        Files.delete(p);
+      }
     }
   }
 
